@@ -1,0 +1,113 @@
+//! Stable diagnostic codes.
+//!
+//! A code never changes meaning once released: scripts and editors match on it. The
+//! README's table of codes is checked against [`ALL`] by a test.
+
+/// A stable, namespaced diagnostic code such as `perfplan::load::too_few_users`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Code(pub &'static str);
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+macro_rules! codes {
+    ($($(#[doc = $doc:literal])* $name:ident = $text:literal;)*) => {
+        $($(#[doc = $doc])* pub const $name: Code = Code($text);)*
+        /// Every code, with its one-line meaning, in declaration order.
+        pub const ALL: &[(Code, &str)] = &[$(($name, concat!($($doc),*))),*];
+    };
+}
+
+codes! {
+    /// The plan file could not be read.
+    INPUT_UNREADABLE = "perfplan::input::unreadable";
+    /// The plan file is larger than perfplan reads.
+    INPUT_TOO_LARGE = "perfplan::input::too_large";
+    /// The plan file is not UTF-8 text.
+    INPUT_NOT_UTF8 = "perfplan::input::not_utf8";
+    /// The plan file holds no document.
+    INPUT_EMPTY = "perfplan::input::empty";
+    /// The YAML is malformed (indentation, tabs, unclosed brackets, …).
+    YAML_SYNTAX = "perfplan::yaml::syntax";
+    /// A mapping repeats a key.
+    YAML_DUPLICATE_KEY = "perfplan::yaml::duplicate_key";
+    /// The file holds more than one YAML document.
+    YAML_MULTIPLE_DOCUMENTS = "perfplan::yaml::multiple_documents";
+    /// Nesting, aliases or size exceed the parser's safety budget.
+    YAML_BUDGET = "perfplan::yaml::budget";
+    /// A mapping key is not a plain string.
+    YAML_KEY_NOT_STRING = "perfplan::yaml::key_not_string";
+    /// A key the plan format does not have.
+    SCHEMA_UNKNOWN_KEY = "perfplan::schema::unknown_key";
+    /// A required key is missing.
+    SCHEMA_MISSING_KEY = "perfplan::schema::missing_key";
+    /// A value has the wrong type.
+    SCHEMA_TYPE = "perfplan::schema::type";
+    /// A value is not one of the allowed choices.
+    SCHEMA_ENUM = "perfplan::schema::enum";
+    /// A value is outside its allowed range or length.
+    SCHEMA_RANGE = "perfplan::schema::range";
+    /// A string does not have the required form.
+    SCHEMA_PATTERN = "perfplan::schema::pattern";
+    /// A value matches none of the accepted shapes.
+    SCHEMA_SHAPE = "perfplan::schema::shape";
+    /// The plan's `perfplan:` version marker is unknown.
+    SCHEMA_VERSION = "perfplan::schema::version";
+    /// Fewer users than generators: some generator would run nothing.
+    LOAD_TOO_FEW_USERS = "perfplan::load::too_few_users";
+    /// Neither or both of `users` and `arrivalRate` are set.
+    LOAD_MODEL = "perfplan::load::model";
+    /// A duration cannot be parsed or is out of range.
+    LOAD_DURATION = "perfplan::load::duration";
+    /// Ramp-up is longer than the whole test.
+    LOAD_RAMP_EXCEEDS_DURATION = "perfplan::load::ramp_exceeds_duration";
+    /// A Deployment of k6 runners cannot split users unevenly.
+    LOAD_UNEVEN_SPLIT = "perfplan::load::uneven_split";
+    /// The arrival rate's user pool is smaller than the number of generators.
+    LOAD_TOO_FEW_MAX_USERS = "perfplan::load::too_few_max_users";
+    /// A generated object name exceeds a Kubernetes length limit.
+    NAME_TOO_LONG = "perfplan::name::too_long";
+    /// A label key or value is not valid Kubernetes label syntax.
+    LABEL_INVALID = "perfplan::label::invalid";
+    /// The script file is missing or unreadable.
+    SCRIPT_MISSING = "perfplan::script::missing";
+    /// The script's extension does not match the tool.
+    SCRIPT_EXTENSION = "perfplan::script::extension";
+    /// The script is too large for a ConfigMap.
+    SCRIPT_TOO_LARGE = "perfplan::script::too_large";
+    /// The script is not UTF-8 text.
+    SCRIPT_NOT_TEXT = "perfplan::script::not_text";
+    /// The script path leaves the plan's folder.
+    SCRIPT_OUTSIDE_PLAN = "perfplan::script::outside_plan";
+    /// The target URL cannot be parsed or has no host.
+    TARGET_URL = "perfplan::target::url";
+    /// A host-name target has no `allow` entry, so no NetworkPolicy could let load out.
+    TARGET_NOT_ALLOWED = "perfplan::target::not_allowed";
+    /// An `allow` entry is malformed (bad CIDR, empty, or mixes kinds).
+    TARGET_ALLOW = "perfplan::target::allow";
+    /// The target's port is not among the `allow` ports.
+    TARGET_PORT_NOT_ALLOWED = "perfplan::target::port_not_allowed";
+    /// A resource quantity cannot be parsed or is zero.
+    RESOURCES_QUANTITY = "perfplan::resources::quantity";
+    /// An image is not pinned by tag or digest.
+    IMAGE_UNPINNED = "perfplan::image::unpinned";
+    /// A tool block (`jmeter:`, `k6:`, `gatling:`) does not match `tool`.
+    TOOL_BLOCK_MISMATCH = "perfplan::tool::block_mismatch";
+    /// Gatling needs `gatling.simulationClass`.
+    GATLING_SIMULATION_CLASS = "perfplan::gatling::simulation_class";
+    /// JMeter RMI over SSL needs a keystore Secret.
+    JMETER_RMI_KEYSTORE = "perfplan::jmeter::rmi_keystore";
+    /// A JMeter property name is invalid or reserved by perfplan.
+    JMETER_PROPERTY = "perfplan::jmeter::property";
+    /// A relaxation that only `posture: baseline` allows.
+    SECURITY_POSTURE = "perfplan::security::posture";
+}

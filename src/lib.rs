@@ -1,0 +1,46 @@
+//! perfplan: one declarative `perfplan.yaml` → a correct, secure, distributed load test
+//! on Kubernetes, for JMeter, k6 or Gatling.
+//!
+//! The pipeline reads top to bottom, one module per stage:
+//!
+//! | stage | module | produces |
+//! |---|---|---|
+//! | parse | [`parse`] | spanned YAML tree |
+//! | validate | [`validate`] (schema from [`spec`] via [`schema`], then semantic rules) | [`Plan`] |
+//! | lower | [`tools`] (one file per tool), using [`split`] and [`names`] | [`tools::Topology`] |
+//! | secure | [`posture`] | hardened topology |
+//! | emit | [`emit`] | [`Bundle`] |
+//!
+//! Library users need no CLI: [`is_valid`], [`validate()`] and [`compile`] are the
+//! entry points, from the cheapest to the most complete.
+
+pub mod cli;
+pub mod diag;
+pub mod emit;
+pub mod model;
+pub mod names;
+pub mod parse;
+pub mod posture;
+pub mod schema;
+pub mod spec;
+pub mod split;
+pub mod starter;
+pub mod tools;
+pub mod validate;
+
+pub use diag::{Diagnostic, Report, Severity, Source};
+pub use emit::Bundle;
+pub use model::Plan;
+pub use split::LoadSplit;
+pub use validate::{Validated, validate};
+
+/// Whether a plan's text is valid, with relative paths resolved against `dir`.
+pub fn is_valid(text: &str, dir: &std::path::Path) -> bool {
+    validate(&Source::new("<plan>", text, dir)).is_ok()
+}
+
+/// Validate a plan's source and compile it into a bundle of Kubernetes objects.
+pub fn compile(source: &Source) -> Result<(Bundle, Report), Report> {
+    let validated = validate(source)?;
+    Ok((emit::bundle(&validated.plan), validated.report))
+}

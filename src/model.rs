@@ -1,0 +1,180 @@
+//! Stage 3, the plan model: typed, parsed, defaults applied.
+//!
+//! Only [`crate::validate`] builds a [`Plan`], and only from a plan that passed every
+//! check, so lowering never re-validates: a `Plan` is correct by construction.
+
+use crate::names::Shape;
+use crate::spec::{self, Posture, Tool};
+use ipnet::IpNet;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use url::Url;
+
+/// A validated plan, ready to lower.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub name: String,
+    pub namespace: String,
+    pub shape: Shape,
+    pub script: Script,
+    pub load: Load,
+    pub target: Target,
+    pub security: Security,
+    pub resources: Resources,
+    /// The load tool's image, pinned.
+    pub image: String,
+    pub image_pull_secrets: Vec<String>,
+    /// Extra labels for every object (validated syntax, no reserved keys).
+    pub labels: BTreeMap<String, String>,
+    pub jmeter: Option<JmeterOptions>,
+    pub gatling: Option<GatlingOptions>,
+}
+
+impl Plan {
+    pub fn tool(&self) -> Tool {
+        self.shape.tool()
+    }
+}
+
+/// The test script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Script {
+    /// A file embedded in a ConfigMap perfplan creates.
+    Inline {
+        /// Key in the ConfigMap: the file's own name.
+        file_name: String,
+        content: String,
+        /// First 10 hex digits of the content's SHA-256.
+        hash: String,
+    },
+    /// A ConfigMap that exists already.
+    Existing { config_map: String, key: String },
+}
+
+impl Script {
+    /// The key under which the script is mounted.
+    pub fn key(&self) -> &str {
+        match self {
+            Script::Inline { file_name, .. } => file_name,
+            Script::Existing { key, .. } => key,
+        }
+    }
+}
+
+/// Load with parsed durations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Load {
+    pub model: LoadModel,
+    pub generators: u32,
+    pub duration: Duration,
+    pub ramp_up: Duration,
+}
+
+/// Closed or open workload model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadModel {
+    /// Total concurrent users.
+    Users(u64),
+    /// Total `rate` iterations per `time_unit`, with at most `max_users` users.
+    ArrivalRate {
+        rate: u64,
+        time_unit: Duration,
+        max_users: u64,
+    },
+}
+
+/// The target with parsed URL and egress rules.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub url: Url,
+    /// The URL's port, explicit or the scheme's default.
+    pub port: u16,
+    /// Egress rules, in plan order, with the implicit IP-literal rule first.
+    pub egress: Vec<Egress>,
+}
+
+/// One place load may go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Egress {
+    pub peer: Peer,
+    pub ports: Vec<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peer {
+    Cidr {
+        cidr: IpNet,
+        except: Vec<IpNet>,
+    },
+    Pods {
+        namespace_labels: Option<BTreeMap<String, String>>,
+        pod_labels: Option<BTreeMap<String, String>>,
+    },
+}
+
+/// Security settings in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Security {
+    pub posture: Posture,
+    pub run_as_user: u32,
+    pub run_as_group: u32,
+    pub writable_root_filesystem: bool,
+}
+
+/// Per-generator CPU and memory (requests = limits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resources {
+    pub cpu: String,
+    pub memory: String,
+}
+
+/// JMeter settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JmeterOptions {
+    pub properties: BTreeMap<String, String>,
+    /// The keystore Secret when RMI uses SSL; `None` means the plan disabled SSL.
+    pub rmi_keystore_secret: Option<String>,
+}
+
+/// Gatling settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatlingOptions {
+    pub simulation_class: String,
+    pub discovery_image: String,
+}
+
+/// The pinned image each tool uses unless the plan names one.
+pub fn default_image(tool: Tool) -> &'static str {
+    match tool {
+        Tool::Jmeter => "justb4/jmeter:5.5",
+        Tool::K6 => "grafana/k6:0.55.0",
+        Tool::Gatling => "denvazh/gatling:3.2.1",
+    }
+}
+
+/// The default image for Gatling's worker-discovery init container (kubectl + sh).
+pub const DEFAULT_DISCOVERY_IMAGE: &str = "alpine/k8s:1.31.4";
+
+/// Default per-generator resources: what each tool needs to drive a few hundred to a
+/// thousand users on one pod (JVM tools need more memory than k6).
+pub fn default_resources(tool: Tool) -> Resources {
+    let (cpu, memory) = match tool {
+        Tool::Jmeter | Tool::Gatling => ("1", "2Gi"),
+        Tool::K6 => ("1", "1Gi"),
+    };
+    Resources {
+        cpu: cpu.to_owned(),
+        memory: memory.to_owned(),
+    }
+}
+
+impl From<&spec::Security> for Security {
+    fn from(s: &spec::Security) -> Self {
+        Security {
+            posture: s.posture,
+            run_as_user: s.run_as_user,
+            run_as_group: s.run_as_group,
+            writable_root_filesystem: s.writable_root_filesystem,
+        }
+    }
+}

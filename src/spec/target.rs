@@ -1,0 +1,69 @@
+//! `target:` — the system under test and where load may go.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The system under test. A NetworkPolicy can only match IP blocks and pod/namespace
+/// selectors, never host names, so a host-name URL needs `allow` entries.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Target {
+    /// Base URL of the system under test (`http`, `https`, `ws`, `wss`). Reaches the
+    /// script as `TARGET_URL` (k6 env, JMeter/Gatling property `target.url`).
+    #[schemars(length(min = 1, max = 2048), example = &"https://shop.staging.example.com")]
+    pub url: String,
+
+    /// Where load may go: each entry is an egress rule of the test's NetworkPolicy. An
+    /// IP-literal URL host is allowed on its own (as a /32 or /128).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<AllowRule>,
+}
+
+/// One egress destination: an IP block, or in-cluster pods chosen by namespace and/or
+/// pod selectors. Ports default to the URL's port.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AllowRule {
+    /// An IP block in CIDR notation, e.g. `10.20.0.0/16`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"10.20.0.0/16")]
+    pub cidr: Option<String>,
+
+    /// Blocks inside `cidr` that stay forbidden.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub except: Vec<String>,
+
+    /// Shorthand for a namespace selector on `kubernetes.io/metadata.name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 63),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    )]
+    pub namespace: Option<String>,
+
+    /// Namespaces whose pods may receive load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<LabelSelector>,
+
+    /// Pods that may receive load (in the test's namespace unless a namespace is named).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_selector: Option<LabelSelector>,
+
+    /// TCP ports that may receive load. Default: the URL's port (443 for https/wss,
+    /// 80 for http/ws).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<Port>,
+}
+
+/// A TCP port number.
+pub type Port = u16;
+
+/// A Kubernetes label selector (equality only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LabelSelector {
+    /// Labels that must all match.
+    #[serde(default)]
+    pub match_labels: BTreeMap<String, String>,
+}

@@ -1,0 +1,2 @@
+//! Exact load splitting: a total over N generators.
+pub struct LoadSplit;

@@ -1,0 +1,42 @@
+//! Starter plans for `perfplan init`: commented, and valid as written.
+
+use crate::spec::Tool;
+
+/// A starter plan and the script it references.
+pub struct Starter {
+    pub plan: String,
+    pub script_path: &'static str,
+    pub script: &'static str,
+}
+
+pub fn starter(tool: Tool) -> Starter {
+    let (body, script_path, script) = match tool {
+        Tool::K6 => (
+            include_str!("starter/k6.yaml"),
+            "scripts/test.js",
+            include_str!("starter/test.js"),
+        ),
+        Tool::Jmeter => (
+            include_str!("starter/jmeter.yaml"),
+            "scripts/test.jmx",
+            include_str!("starter/test.jmx"),
+        ),
+        Tool::Gatling => (
+            include_str!("starter/gatling.yaml"),
+            "scripts/StarterSimulation.scala",
+            include_str!("starter/StarterSimulation.scala"),
+        ),
+    };
+    Starter {
+        plan: format!("{HEADER}{body}"),
+        script_path,
+        script,
+    }
+}
+
+const HEADER: &str = "\
+# yaml-language-server: $schema=https://perfplan.dev/schema/v1/perfplan.schema.json
+# A perfplan: validate with `perfplan validate perfplan.yaml`,
+# compile with `perfplan compile perfplan.yaml | kubectl apply -f -`.
+perfplan: v1
+";

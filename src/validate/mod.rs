@@ -1,0 +1,156 @@
+//! Stages 1–3: parse, schema, semantic rules → [`Plan`].
+//!
+//! Stage gates as in taplo: every parse error, and stop; else every schema error,
+//! and stop; else every semantic error. A later stage never reports noise caused by
+//! an earlier stage's problem.
+
+mod load;
+mod rules;
+mod schema_errors;
+mod script;
+mod target;
+
+use crate::diag::{Diagnostic, Report, Source, Span, codes};
+use crate::model::{self, Plan};
+use crate::names::Shape;
+use crate::parse::{self, Node};
+use crate::spec::{PlanSpec, Tool};
+
+pub(crate) use schema_errors::display_path;
+
+/// A valid plan and any warnings about it.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    pub plan: Plan,
+    /// Warnings only; empty for a clean plan.
+    pub report: Report,
+}
+
+/// Validate a plan's source. `Err` holds every error of the first failing stage.
+pub fn validate(source: &Source) -> Result<Validated, Report> {
+    let fail = |diagnostics| Err(Report::new(source.clone(), diagnostics));
+    let root = match parse::parse(source) {
+        Ok(root) => root,
+        Err(diagnostics) => return fail(diagnostics),
+    };
+    let json = root.to_json();
+    let schema_problems = schema_errors::check(&root, &json);
+    if !schema_problems.is_empty() {
+        return fail(schema_problems);
+    }
+    let spec: PlanSpec = match serde_json::from_value(json) {
+        Ok(spec) => spec,
+        Err(e) => {
+            // The schema is generated from these types, so this means a perfplan bug.
+            return fail(vec![Diagnostic::error(
+                codes::SCHEMA_SHAPE,
+                root.span,
+                format!("internal error: the plan passed the schema but not the types: {e}"),
+            )]);
+        }
+    };
+    let mut ctx = Ctx {
+        root: &root,
+        source,
+        diagnostics: Vec::new(),
+    };
+    let plan = build(&mut ctx, &spec);
+    let report = Report::new(source.clone(), ctx.diagnostics);
+    match plan {
+        Some(plan) if !report.has_errors() => Ok(Validated { plan, report }),
+        _ => Err(report),
+    }
+}
+
+/// Run every semantic rule; a `Plan` only when all of them produced their value.
+fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
+    rules::tool_blocks(ctx, spec);
+    let shape = rules::shape(spec);
+    rules::names(ctx, spec, shape);
+    rules::labels(ctx, &["labels"], &spec.labels, true);
+    rules::security(ctx, spec);
+    let load = load::check(ctx, &spec.load, shape);
+    let target = target::check(ctx, &spec.target);
+    let script = script::check(ctx, &spec.script, spec.tool);
+    let resources = rules::resources(ctx, spec);
+    let image = rules::image(
+        ctx,
+        &["image"],
+        spec.image.as_deref(),
+        model::default_image(spec.tool),
+    );
+    let jmeter = rules::jmeter(ctx, spec);
+    let gatling = rules::gatling(ctx, spec);
+    Some(Plan {
+        name: spec.name.clone(),
+        namespace: spec.namespace.clone(),
+        shape,
+        script: script?,
+        load: load?,
+        target: target?,
+        security: model::Security::from(&spec.security),
+        resources: resources?,
+        image: image?,
+        image_pull_secrets: spec.image_pull_secrets.iter().map(|s| s.0.clone()).collect(),
+        labels: spec.labels.clone(),
+        jmeter: if spec.tool == Tool::Jmeter {
+            Some(jmeter?)
+        } else {
+            None
+        },
+        gatling: if spec.tool == Tool::Gatling {
+            Some(gatling?)
+        } else {
+            None
+        },
+    })
+}
+
+/// What the semantic rules share: the spanned tree to point into, and the findings.
+pub(crate) struct Ctx<'a> {
+    root: &'a Node,
+    source: &'a Source,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    /// Span of the value at `path`; for a value the plan left to its default, the
+    /// nearest enclosing key the user wrote.
+    pub fn span<S: AsRef<str>>(&self, path: &[S]) -> Span {
+        (0..=path.len())
+            .rev()
+            .find_map(|n| {
+                self.root.walk(&path[..n]).map(|l| {
+                    if n == path.len() {
+                        l.value_span()
+                    } else {
+                        l.owner_span()
+                    }
+                })
+            })
+            .unwrap_or(self.root.span)
+    }
+
+    /// Span of the key at the end of `path` (or of the value, if it has no key).
+    pub fn key_span<S: AsRef<str>>(&self, path: &[S]) -> Span {
+        match self.root.walk(path) {
+            Some(l) => l.owner_span(),
+            None => self.span(path),
+        }
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub fn source(&self) -> &Source {
+        self.source
+    }
+}
+
+/// The shape a spec compiles to (defaults applied).
+impl From<&PlanSpec> for Shape {
+    fn from(spec: &PlanSpec) -> Shape {
+        rules::shape(spec)
+    }
+}

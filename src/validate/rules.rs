@@ -1,0 +1,351 @@
+//! Semantic rules the schema cannot express, outside load, target and script.
+
+use super::{Ctx, display_path};
+use crate::diag::{Diagnostic, codes};
+use crate::model::{self, DEFAULT_DISCOVERY_IMAGE};
+use crate::names::{self, Shape};
+use crate::spec::{PlanSpec, Posture, Tool};
+use std::collections::BTreeMap;
+
+/// Properties perfplan sets on JMeter itself; a plan may not override them.
+pub const RESERVED_JMETER_PROPERTIES: &[&str] = &[
+    "threads",
+    "rampup",
+    "duration",
+    "rate",
+    "rate.unit",
+    "max.threads",
+    "target.url",
+    "target.host",
+    "target.port",
+    "target.protocol",
+    "shard",
+    "shards",
+];
+
+/// The workload shape, with the tool block's defaults applied.
+pub(super) fn shape(spec: &PlanSpec) -> Shape {
+    match spec.tool {
+        Tool::Jmeter => Shape::Jmeter,
+        Tool::K6 => Shape::K6(spec.k6.as_ref().map(|k| k.workload).unwrap_or_default()),
+        Tool::Gatling => Shape::Gatling(spec.gatling.as_ref().map(|g| g.mode).unwrap_or_default()),
+    }
+}
+
+/// A `jmeter:`/`k6:`/`gatling:` block belongs to its tool only.
+pub(super) fn tool_blocks(ctx: &mut Ctx, spec: &PlanSpec) {
+    let present = [
+        (Tool::Jmeter, spec.jmeter.is_some()),
+        (Tool::K6, spec.k6.is_some()),
+        (Tool::Gatling, spec.gatling.is_some()),
+    ];
+    for (tool, is_present) in present {
+        if is_present && tool != spec.tool {
+            ctx.push(
+                Diagnostic::error(
+                    codes::TOOL_BLOCK_MISMATCH,
+                    ctx.key_span(&[tool.as_str()]),
+                    format!(
+                        "a `{}:` block in a plan for {}",
+                        tool.as_str(),
+                        spec.tool.as_str()
+                    ),
+                )
+                .label(format!("only read when `tool: {}`", tool.as_str()))
+                .help(format!(
+                    "remove the `{}:` block, or set `tool: {}`",
+                    tool.as_str(),
+                    tool.as_str()
+                )),
+            );
+        }
+    }
+}
+
+/// Every generated name fits its Kubernetes limit.
+pub(super) fn names(ctx: &mut Ctx, spec: &PlanSpec, shape: Shape) {
+    let over: Vec<names::NameLimit> = names::limits(&spec.name, shape, spec.load.generators)
+        .into_iter()
+        .filter(|l| l.name.len() > l.max)
+        .collect();
+    if let Some(worst) = over.iter().max_by_key(|l| l.name.len() - l.max) {
+        let excess = worst.name.len() - worst.max;
+        let allowed = spec.name.len().saturating_sub(excess);
+        ctx.push(
+            Diagnostic::error(
+                codes::NAME_TOO_LONG,
+                ctx.span(&["name"]),
+                format!(
+                    "`name` is too long: the generated `{}` has {} characters, and Kubernetes allows {} because {}",
+                    worst.name,
+                    worst.name.len(),
+                    worst.max,
+                    worst.why
+                ),
+            )
+            .label(format!("{} characters", spec.name.len()))
+            .help(format!("shorten `name` to at most {allowed} characters")),
+        );
+    }
+}
+
+/// Label syntax: `[prefix/]name` keys and values of at most 63 characters.
+/// Returns whether every label was valid.
+pub(super) fn labels(
+    ctx: &mut Ctx,
+    path: &[&str],
+    labels: &BTreeMap<String, String>,
+    user_labels: bool,
+) -> bool {
+    let mut ok = true;
+    for (key, value) in labels {
+        let full: Vec<&str> = path.iter().copied().chain([key.as_str()]).collect();
+        let problem = if user_labels && key.starts_with("app.kubernetes.io/") {
+            Some(format!("`{key}` is set by perfplan itself"))
+        } else if !valid_label_key(key) {
+            Some(format!("`{key}` is not a valid label key"))
+        } else if !valid_label_value(value) {
+            Some(format!("`{value}` is not a valid label value (for `{key}`)"))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            ok = false;
+            ctx.push(
+                Diagnostic::error(codes::LABEL_INVALID, ctx.key_span(&full), format!("{problem} in `{}`", display_path(path)))
+                    .label("invalid label")
+                    .help("label keys are `[prefix/]name` and values at most 63 characters of letters, digits, `-`, `_`, `.`, starting and ending with a letter or digit; `app.kubernetes.io/*` is reserved"),
+            );
+        }
+    }
+    ok
+}
+
+fn valid_label_value(v: &str) -> bool {
+    v.is_empty()
+        || (v.len() <= 63
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && v.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && v.ends_with(|c: char| c.is_ascii_alphanumeric()))
+}
+
+fn valid_label_key(k: &str) -> bool {
+    let (prefix, name) = match k.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, k),
+    };
+    let prefix_ok = prefix.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 253
+            && p.split('.').all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !part.starts_with('-')
+                    && !part.ends_with('-')
+            })
+    });
+    prefix_ok && !name.is_empty() && valid_label_value(name)
+}
+
+/// Relaxations only `baseline` permits.
+pub(super) fn security(ctx: &mut Ctx, spec: &PlanSpec) {
+    let s = &spec.security;
+    if s.posture != Posture::Restricted {
+        return;
+    }
+    let path_and_why = [
+        (
+            s.writable_root_filesystem,
+            "writableRootFilesystem",
+            "a writable root filesystem",
+        ),
+        (s.run_as_user == 0, "runAsUser", "running as root (UID 0)"),
+        (
+            s.run_as_group == 0,
+            "runAsGroup",
+            "running with the root group (GID 0)",
+        ),
+    ];
+    for (asked, field, what) in path_and_why {
+        if asked {
+            ctx.push(
+                Diagnostic::error(codes::SECURITY_POSTURE, ctx.span(&["security", field]), format!("`posture: restricted` forbids {what}"))
+                    .label("not allowed under restricted")
+                    .help("prefer an image that runs without it; if it cannot, set `security.posture: baseline` so the relaxation is explicit in the plan"),
+            );
+        }
+    }
+}
+
+/// Resources: parseable, non-zero quantities (defaults per tool).
+pub(super) fn resources(ctx: &mut Ctx, spec: &PlanSpec) -> Option<model::Resources> {
+    let Some(r) = &spec.resources else {
+        return Some(model::default_resources(spec.tool));
+    };
+    let mut ok = true;
+    for (field, q) in [("cpu", &r.cpu.0), ("memory", &r.memory.0)] {
+        let zero = q
+            .trim_start_matches('+')
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .all(|c| c == '0' || c == '.');
+        if zero {
+            ok = false;
+            ctx.push(
+                Diagnostic::error(
+                    codes::RESOURCES_QUANTITY,
+                    ctx.span(&["resources", field]),
+                    format!("`resources.{field}` is zero"),
+                )
+                .label("zero")
+                .help("a generator needs real CPU and memory; e.g. `cpu: \"2\"`, `memory: 4Gi`"),
+            );
+        }
+    }
+    ok.then(|| model::Resources {
+        cpu: r.cpu.0.clone(),
+        memory: r.memory.0.clone(),
+    })
+}
+
+/// An image reference pinned by tag or digest (`latest` is not a pin).
+pub(super) fn image(ctx: &mut Ctx, path: &[&str], image: Option<&str>, default: &str) -> Option<String> {
+    let Some(image) = image else {
+        return Some(default.to_owned());
+    };
+    let pinned = if let Some((_, digest)) = image.split_once('@') {
+        digest.starts_with("sha256:") && digest.len() == 71
+    } else {
+        let last = image.rsplit('/').next().unwrap_or(image);
+        matches!(last.split_once(':'), Some((_, tag)) if !tag.is_empty() && tag != "latest")
+    };
+    let clean = !image.is_empty()
+        && image
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "./:@_-".contains(c));
+    if pinned && clean {
+        return Some(image.to_owned());
+    }
+    ctx.push(
+        Diagnostic::error(codes::IMAGE_UNPINNED, ctx.span(path), format!("image `{image}` is not pinned"))
+            .label(if clean { "no tag or digest" } else { "not an image reference" })
+            .help(format!("name an exact version, e.g. `{default}`, or a digest `repo@sha256:…`; `latest` and untagged images change under a running test")),
+    );
+    None
+}
+
+pub(super) fn jmeter(ctx: &mut Ctx, spec: &PlanSpec) -> Option<model::JmeterOptions> {
+    let options = spec.jmeter.clone().unwrap_or_default();
+    let mut ok = true;
+    for (name, value) in &options.properties {
+        let path = ["jmeter", "properties", name.as_str()];
+        let problem = if RESERVED_JMETER_PROPERTIES.contains(&name.as_str()) {
+            Some((
+                format!("property `{name}` is set by perfplan"),
+                format!(
+                    "perfplan sets {}; remove it from `jmeter.properties`",
+                    RESERVED_JMETER_PROPERTIES.join(", ")
+                ),
+            ))
+        } else if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            Some((
+                format!("`{name}` is not a valid property name"),
+                "property names use letters, digits, `.`, `_` and `-`".to_owned(),
+            ))
+        } else if value.chars().any(char::is_control) {
+            Some((
+                format!("the value of `{name}` contains a control character"),
+                "property values are one line of text".to_owned(),
+            ))
+        } else {
+            None
+        };
+        if let Some((message, help)) = problem {
+            ok = false;
+            ctx.push(
+                Diagnostic::error(codes::JMETER_PROPERTY, ctx.key_span(&path), message)
+                    .label("invalid property")
+                    .help(help),
+            );
+        }
+    }
+    let rmi = &options.rmi;
+    if rmi.ssl && rmi.keystore_secret.is_none() && spec.tool == Tool::Jmeter {
+        ok = false;
+        ctx.push(
+            Diagnostic::error(codes::JMETER_RMI_KEYSTORE, rmi_span(ctx, spec), "JMeter RMI over SSL needs a keystore Secret")
+                .label("no `keystoreSecret`")
+                .help("create one with JMeter's create-rmi-keystore.sh and `kubectl create secret generic jmeter-rmi --from-file=rmi_keystore.jks --from-literal=password=…`, then set `jmeter: {rmi: {keystoreSecret: jmeter-rmi}}`; or set `jmeter: {rmi: {ssl: false}}` to run RMI in clear text on a trusted network"),
+        );
+    }
+    ok.then(|| model::JmeterOptions {
+        properties: options.properties.clone(),
+        rmi_keystore_secret: if rmi.ssl {
+            rmi.keystore_secret.as_ref().map(|s| s.0.clone())
+        } else {
+            None
+        },
+    })
+}
+
+/// Where to point when RMI settings are missing: the `rmi:` key, else `jmeter:`,
+/// else the `tool: jmeter` that asked for RMI in the first place.
+fn rmi_span(ctx: &Ctx, spec: &PlanSpec) -> crate::diag::Span {
+    match &spec.jmeter {
+        Some(_) if ctx.root.walk(&["jmeter", "rmi"]).is_some() => ctx.key_span(&["jmeter", "rmi"]),
+        Some(_) => ctx.key_span(&["jmeter"]),
+        None => ctx.span(&["tool"]),
+    }
+}
+
+pub(super) fn gatling(ctx: &mut Ctx, spec: &PlanSpec) -> Option<model::GatlingOptions> {
+    let options = spec.gatling.clone().unwrap_or_default();
+    let discovery = image(
+        ctx,
+        &["gatling", "discoveryImage"],
+        options.discovery_image.as_deref(),
+        DEFAULT_DISCOVERY_IMAGE,
+    );
+    let class = options.simulation_class.clone();
+    if class.is_none() && spec.tool == Tool::Gatling {
+        let span = if spec.gatling.is_some() {
+            ctx.key_span(&["gatling"])
+        } else {
+            ctx.span(&["tool"])
+        };
+        ctx.push(
+            Diagnostic::error(codes::GATLING_SIMULATION_CLASS, span, "Gatling needs the simulation class to run")
+                .label("no `gatling.simulationClass`")
+                .help("add `gatling: {simulationClass: computerdatabase.BasicSimulation}` with the fully qualified class name from your script"),
+        );
+    }
+    Some(model::GatlingOptions {
+        simulation_class: class?,
+        discovery_image: discovery?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_syntax() {
+        assert!(valid_label_key("team"));
+        assert!(valid_label_key("example.com/cost-center"));
+        assert!(!valid_label_key("Example.com/x"));
+        assert!(!valid_label_key("a b"));
+        assert!(!valid_label_key("/x"));
+        assert!(valid_label_value(""));
+        assert!(!valid_label_value("-x"));
+        assert!(!valid_label_value(&"a".repeat(64)));
+        assert!(!valid_label_value("$(id)"));
+    }
+}

@@ -1,0 +1,270 @@
+//! Semantic rules for `target:`: the URL, and that a NetworkPolicy can let load reach it.
+
+use super::Ctx;
+use crate::diag::{Diagnostic, codes};
+use crate::model::{self, Egress, Peer};
+use crate::spec::{AllowRule, Target};
+use ipnet::IpNet;
+use std::net::IpAddr;
+use url::{Host, Url};
+
+const SCHEMES: [&str; 4] = ["http", "https", "ws", "wss"];
+
+pub(super) fn check(ctx: &mut Ctx, target: &Target) -> Option<model::Target> {
+    let url = url(ctx, &target.url);
+    let mut rules = Vec::new();
+    let mut ok = true;
+    for (i, rule) in target.allow.iter().enumerate() {
+        match allow_rule(ctx, i, rule) {
+            Some(r) => rules.push(r),
+            None => ok = false,
+        }
+    }
+    let url = url?;
+    let port = url.port_or_known_default()?;
+    let ip = match url.host() {
+        Some(Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+        Some(Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+        _ => None,
+    };
+    if ip.is_none() && target.allow.is_empty() {
+        let host = url.host_str().unwrap_or_default();
+        ctx.push(
+            Diagnostic::error(codes::TARGET_NOT_ALLOWED, ctx.span(&["target", "url"]), format!("nothing allows load to reach `{host}`"))
+                .label("host name without an `allow` entry")
+                .help(format!(
+                    "a NetworkPolicy matches IP blocks and pod selectors, never host names, so say where `{host}` lives: \
+                     `allow: [{{cidr: 10.20.0.0/16}}]` for addresses outside the cluster, or \
+                     `allow: [{{namespace: shop, podSelector: {{matchLabels: {{app: checkout}}}}}}]` for a Service in the cluster"
+                )),
+        );
+        ok = false;
+    }
+    let egress: Vec<Egress> = ip
+        .map(|ip| Egress {
+            peer: Peer::Cidr {
+                cidr: IpNet::from(ip),
+                except: vec![],
+            },
+            ports: vec![port],
+        })
+        .into_iter()
+        .chain(rules.into_iter().map(|(peer, ports)| Egress {
+            peer,
+            ports: if ports.is_empty() { vec![port] } else { ports },
+        }))
+        .collect();
+    let explicit: Vec<&AllowRule> = target.allow.iter().collect();
+    if !explicit.is_empty()
+        && ip.is_none()
+        && explicit
+            .iter()
+            .all(|r| !r.ports.is_empty() && !r.ports.contains(&port))
+    {
+        ctx.push(
+            Diagnostic::error(codes::TARGET_PORT_NOT_ALLOWED, ctx.span(&["target", "url"]), format!("the target's port {port} is not allowed by any `allow` entry"))
+                .label(format!("port {port}"))
+                .help(format!("add {port} to the `ports` of the entry that covers the target, or drop `ports` to default to {port}")),
+        );
+        ok = false;
+    }
+    ok.then_some(model::Target { url, port, egress })
+}
+
+fn url(ctx: &mut Ctx, text: &str) -> Option<Url> {
+    let span = ctx.span(&["target", "url"]);
+    let fail = |ctx: &mut Ctx, message: String, help: &str| {
+        ctx.push(
+            Diagnostic::error(codes::TARGET_URL, span, message)
+                .label("invalid target URL")
+                .help(help.to_owned()),
+        );
+        None
+    };
+    let url = match Url::parse(text) {
+        Ok(url) => url,
+        Err(e) => {
+            return fail(
+                ctx,
+                format!("`{text}` is not a URL: {e}"),
+                "write an absolute URL such as `https://shop.staging.example.com`",
+            );
+        }
+    };
+    if !SCHEMES.contains(&url.scheme()) {
+        return fail(
+            ctx,
+            format!("URL scheme `{}` is not supported", url.scheme()),
+            "use http, https, ws or wss",
+        );
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return fail(
+            ctx,
+            format!("`{text}` has no host"),
+            "write an absolute URL such as `https://shop.staging.example.com`",
+        );
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return fail(
+            ctx,
+            "the target URL contains credentials".to_owned(),
+            "credentials in a URL would be written into the manifests; remove them and read them in the script from a Secret",
+        );
+    }
+    Some(url)
+}
+
+/// One `allow` entry → its peer and ports.
+fn allow_rule(ctx: &mut Ctx, i: usize, rule: &AllowRule) -> Option<(Peer, Vec<u16>)> {
+    let index = i.to_string();
+    let path = ["target", "allow", index.as_str()];
+    let err = |ctx: &mut Ctx, field: &str, message: String, help: &str| {
+        let span = if field.is_empty() {
+            ctx.span(&path)
+        } else {
+            ctx.span(&[path[0], path[1], path[2], field])
+        };
+        ctx.push(
+            Diagnostic::error(codes::TARGET_ALLOW, span, message)
+                .label("invalid allow entry")
+                .help(help.to_owned()),
+        );
+    };
+    let selects =
+        rule.namespace.is_some() || rule.namespace_selector.is_some() || rule.pod_selector.is_some();
+    if rule.ports.contains(&0) {
+        err(
+            ctx,
+            "ports",
+            "port 0 is not a port".to_owned(),
+            "use TCP ports from 1 to 65535",
+        );
+        return None;
+    }
+    match (&rule.cidr, selects) {
+        (Some(_), true) => {
+            err(
+                ctx,
+                "",
+                "an allow entry has both `cidr` and selectors".to_owned(),
+                "split it into two entries: one with `cidr`, one with `namespace`/`podSelector`",
+            );
+            None
+        }
+        (None, false) => {
+            err(
+                ctx,
+                "",
+                "an allow entry names no destination".to_owned(),
+                "give it a `cidr`, or a `namespace`, `namespaceSelector` or `podSelector`",
+            );
+            None
+        }
+        (Some(cidr), false) => {
+            let parsed = cidr_value(ctx, &path, "cidr", cidr)?;
+            let mut except = Vec::new();
+            for (j, e) in rule.except.iter().enumerate() {
+                let j = j.to_string();
+                let Some(net) = ctx_cidr(ctx, &[path[0], path[1], path[2], "except", &j], e) else {
+                    continue;
+                };
+                if !parsed.contains(&net) || net == parsed {
+                    err(
+                        ctx,
+                        "except",
+                        format!("`{e}` is not strictly inside `{cidr}`"),
+                        "an `except` block must be a smaller block inside `cidr`",
+                    );
+                    return None;
+                }
+                except.push(net);
+            }
+            (except.len() == rule.except.len()).then_some((
+                Peer::Cidr {
+                    cidr: parsed.trunc(),
+                    except,
+                },
+                rule.ports.clone(),
+            ))
+        }
+        (None, true) => {
+            if !rule.except.is_empty() {
+                err(
+                    ctx,
+                    "except",
+                    "`except` only applies to `cidr`".to_owned(),
+                    "remove `except`",
+                );
+                return None;
+            }
+            if rule.namespace.is_some() && rule.namespace_selector.is_some() {
+                err(
+                    ctx,
+                    "namespace",
+                    "`namespace` and `namespaceSelector` are both set".to_owned(),
+                    "`namespace: x` is shorthand for a namespaceSelector; keep one",
+                );
+                return None;
+            }
+            let mut ok = true;
+            for (field, selector) in [
+                ("namespaceSelector", &rule.namespace_selector),
+                ("podSelector", &rule.pod_selector),
+            ] {
+                if let Some(s) = selector {
+                    ok &= super::rules::labels(
+                        ctx,
+                        &[path[0], path[1], path[2], field, "matchLabels"],
+                        &s.match_labels,
+                        false,
+                    );
+                }
+            }
+            let namespace_labels = match (&rule.namespace, &rule.namespace_selector) {
+                (Some(ns), _) => Some([("kubernetes.io/metadata.name".to_owned(), ns.clone())].into()),
+                (None, Some(s)) => Some(s.match_labels.clone()),
+                (None, None) => None,
+            };
+            ok.then(|| {
+                (
+                    Peer::Pods {
+                        namespace_labels,
+                        pod_labels: rule.pod_selector.as_ref().map(|s| s.match_labels.clone()),
+                    },
+                    rule.ports.clone(),
+                )
+            })
+        }
+    }
+}
+
+fn cidr_value(ctx: &mut Ctx, path: &[&str], field: &str, text: &str) -> Option<IpNet> {
+    let full: Vec<&str> = path.iter().copied().chain([field]).collect();
+    ctx_cidr(ctx, &full, text)
+}
+
+fn ctx_cidr(ctx: &mut Ctx, path: &[&str], text: &str) -> Option<IpNet> {
+    match text.parse::<IpNet>() {
+        Ok(net) => Some(net),
+        Err(_) => {
+            let help = match text.parse::<IpAddr>() {
+                Ok(ip) => format!(
+                    "a single address is written with a prefix length: `{}`",
+                    IpNet::from(ip)
+                ),
+                Err(_) => "write an IP block in CIDR notation, e.g. `10.20.0.0/16`".to_owned(),
+            };
+            ctx.push(
+                Diagnostic::error(
+                    codes::TARGET_ALLOW,
+                    ctx.span(path),
+                    format!("`{text}` is not a CIDR block"),
+                )
+                .label("invalid CIDR")
+                .help(help),
+            );
+            None
+        }
+    }
+}

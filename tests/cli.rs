@@ -1,0 +1,191 @@
+//! The `perfplan` binary end to end: exit codes, streams, colour, files written.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn perfplan(args: &[&str]) -> Output {
+    perfplan_in(&root(), args, None)
+}
+
+fn perfplan_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_perfplan"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.unwrap_or("").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn validate_exit_codes_follow_the_contract() {
+    assert_eq!(
+        perfplan(&["validate", "plans/k6-basic.yaml"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        perfplan(&["validate", "plans/invalid/too-few-users.yaml"])
+            .status
+            .code(),
+        Some(1)
+    );
+    let missing = perfplan(&["validate", "plans/no-such-plan.yaml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("cannot read `plans/no-such-plan.yaml`"));
+    assert_eq!(
+        perfplan(&["validate"]).status.code(),
+        Some(2),
+        "no plan is a usage error"
+    );
+    assert_eq!(perfplan(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn validate_reports_every_plan_and_every_problem() {
+    let out = perfplan(&[
+        "validate",
+        "--color",
+        "never",
+        "plans/k6-basic.yaml",
+        "plans/invalid/every-error-at-once.yaml",
+        "plans/invalid/misspelt-tool.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    for expected in [
+        "perfplan::load::too_few_users",
+        "perfplan::target::url",
+        "perfplan::script::missing",
+        "[plans/invalid/misspelt-tool.yaml:4:7]",
+        "did you mean `gatling`?",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn rendered_diagnostics_match_the_snapshot() {
+    let out = perfplan(&[
+        "validate",
+        "--color",
+        "never",
+        "plans/invalid/every-error-at-once.yaml",
+    ]);
+    let golden = root().join("golden/cli/validate-every-error-at-once.txt");
+    let actual = text(&out.stderr);
+    if std::env::var_os("PERFPLAN_BLESS").is_some() {
+        std::fs::write(&golden, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+    assert_eq!(
+        actual, expected,
+        "rerun with PERFPLAN_BLESS=1 and review the diff"
+    );
+}
+
+#[test]
+fn json_output_is_machine_readable() {
+    let out = perfplan(&["validate", "--output", "json", "plans/invalid/too-few-users.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &items[0];
+    assert_eq!(first["code"], "perfplan::load::too_few_users");
+    assert_eq!(first["file"], "plans/invalid/too-few-users.yaml");
+    assert_eq!(
+        (first["line"].as_u64(), first["column"].as_u64()),
+        (Some(7), Some(10))
+    );
+    assert!(
+        first["help"]
+            .as_str()
+            .unwrap()
+            .contains("lower `load.generators` to 3")
+    );
+}
+
+#[test]
+fn stdin_is_a_plan_named_dash() {
+    let plan = std::fs::read_to_string(root().join("plans/k6-single.yaml")).unwrap();
+    let dir = root().join("plans");
+    assert_eq!(
+        perfplan_in(&dir, &["validate", "-"], Some(&plan)).status.code(),
+        Some(0)
+    );
+    let broken = plan.replace("generators: 1", "generators: 0");
+    let out = perfplan_in(&dir, &["validate", "--color", "never", "-"], Some(&broken));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("<stdin>"));
+}
+
+#[test]
+fn colour_is_opt_in_off_a_terminal() {
+    let plain = perfplan(&["validate", "plans/invalid/misspelt-tool.yaml"]);
+    assert!(
+        !text(&plain.stderr).contains('\u{1b}'),
+        "piped output must be plain"
+    );
+    let always = perfplan(&[
+        "validate",
+        "--color",
+        "always",
+        "plans/invalid/misspelt-tool.yaml",
+    ]);
+    assert!(text(&always.stderr).contains('\u{1b}'));
+}
+
+#[test]
+fn schema_prints_the_published_file() {
+    let out = perfplan(&["schema"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        std::fs::read_to_string(root().join("schema/perfplan.schema.json")).unwrap()
+    );
+}
+
+#[test]
+fn init_writes_valid_starters_and_never_overwrites() {
+    for tool in ["k6", "jmeter", "gatling"] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        assert_eq!(
+            perfplan(&["init", "--tool", tool, "--dir", d]).status.code(),
+            Some(0),
+            "{tool}"
+        );
+        let out = perfplan(&["validate", &format!("{d}/perfplan.yaml")]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{tool} starter invalid: {}",
+            text(&out.stderr)
+        );
+
+        std::fs::write(dir.path().join("perfplan.yaml"), "mine").unwrap();
+        let again = perfplan(&["init", "--tool", tool, "--dir", d]);
+        assert_eq!(again.status.code(), Some(2));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("perfplan.yaml")).unwrap(),
+            "mine"
+        );
+    }
+    assert_eq!(perfplan(&["init", "--tool", "locust"]).status.code(), Some(2));
+}

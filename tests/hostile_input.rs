@@ -1,0 +1,79 @@
+//! Input an attacker or an accident produces: a diagnostic, never a panic, and fast.
+//! (Speed is not asserted here — timings are benchmarks' job — but each case must
+//! finish; a hang or stack overflow fails the run.)
+
+use perfplan::diag::codes;
+use perfplan::{Source, validate};
+
+fn first_code(text: &str) -> &'static str {
+    let source = Source::new("hostile.yaml", text, ".");
+    let report = validate(&source).expect_err("hostile input must be rejected");
+    report.diagnostics[0].code.as_str()
+}
+
+#[test]
+fn deep_flow_nesting_is_a_budget_error() {
+    let text = "[".repeat(100_000) + &"]".repeat(100_000);
+    assert_eq!(first_code(&text), codes::YAML_BUDGET.as_str());
+}
+
+#[test]
+fn deep_block_nesting_is_a_budget_error() {
+    // 1,000 levels of block mappings (about 500 KB of indentation).
+    let text: String = (0..1_000).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+    assert_eq!(first_code(&text), codes::YAML_BUDGET.as_str());
+}
+
+#[test]
+fn oversized_text_is_refused_by_the_library_too() {
+    let text = "# padding\n".repeat(200_000);
+    assert_eq!(first_code(&text), codes::INPUT_TOO_LARGE.as_str());
+}
+
+#[test]
+fn alias_bomb_is_a_budget_error() {
+    let mut text = "a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n".to_owned();
+    for i in 1..20 {
+        text += &format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 10].join(","));
+    }
+    assert_eq!(first_code(&text), codes::YAML_BUDGET.as_str());
+}
+
+#[test]
+fn a_fifty_megabyte_file_is_refused_before_parsing() {
+    let big = vec![b'a'; 50 * 1024 * 1024];
+    let report = perfplan::parse::decode("big.yaml", &big, std::path::Path::new(".")).unwrap_err();
+    assert_eq!(report.diagnostics[0].code, codes::INPUT_TOO_LARGE);
+}
+
+#[test]
+fn binary_garbage_is_not_utf8() {
+    let bytes: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let report = perfplan::parse::decode("bin.yaml", &bytes, std::path::Path::new(".")).unwrap_err();
+    assert_eq!(report.diagnostics[0].code, codes::INPUT_NOT_UTF8);
+}
+
+#[test]
+fn nul_bytes_and_control_characters_are_diagnostics() {
+    for text in [
+        "\0\0\0",
+        "perfplan: v1\nname: \u{1b}[31m\n",
+        "\u{feff}",
+        "{",
+        "]",
+        "&a *a",
+        "!!binary x",
+    ] {
+        let source = Source::new("x.yaml", text, ".");
+        assert!(validate(&source).is_err(), "{text:?} was accepted");
+    }
+}
+
+#[test]
+fn scalars_and_lists_are_not_plans() {
+    assert_eq!(first_code("42\n"), codes::SCHEMA_TYPE.as_str());
+    assert_eq!(first_code("- a\n- b\n"), codes::SCHEMA_TYPE.as_str());
+    assert_eq!(first_code("\"just a string\"\n"), codes::SCHEMA_TYPE.as_str());
+}
