@@ -7,29 +7,23 @@
 //! |---|---|---|
 //! | parse | [`parse`] | spanned YAML tree |
 //! | validate | [`validate`] (schema from [`spec`] via [`schema`], then semantic rules) | [`Plan`] |
-//! | lower | [`tools`] (one file per tool), using [`split`] and [`names`] | [`tools::Topology`] |
-//! | secure | [`posture`] | hardened topology |
-//! | emit | [`emit`] | [`Bundle`] |
+//! | split | [`split`] | exact per-generator shares ([`LoadSplit`]) |
 //!
-//! Library users need no CLI: [`is_valid`], [`validate()`] and [`compile`] are the
-//! entry points, from the cheapest to the most complete.
+//! Lowering per tool, posture and emit come next (see the README's status table).
+//! Library users need no CLI: [`is_valid`] and [`validate()`] are the entry points.
 
 pub mod cli;
 pub mod diag;
-pub mod emit;
 pub mod model;
 pub mod names;
 pub mod parse;
-pub mod posture;
 pub mod schema;
 pub mod spec;
 pub mod split;
 pub mod starter;
-pub mod tools;
 pub mod validate;
 
 pub use diag::{Diagnostic, Report, Severity, Source};
-pub use emit::Bundle;
 pub use model::Plan;
 pub use split::LoadSplit;
 pub use validate::{Validated, validate};
@@ -37,10 +31,4 @@ pub use validate::{Validated, validate};
 /// Whether a plan's text is valid, with relative paths resolved against `dir`.
 pub fn is_valid(text: &str, dir: &std::path::Path) -> bool {
     validate(&Source::new("<plan>", text, dir)).is_ok()
-}
-
-/// Validate a plan's source and compile it into a bundle of Kubernetes objects.
-pub fn compile(source: &Source) -> Result<(Bundle, Report), Report> {
-    let validated = validate(source)?;
-    Ok((emit::bundle(&validated.plan), validated.report))
 }

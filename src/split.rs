@@ -1,2 +1,166 @@
-//! Exact load splitting: a total over N generators.
-pub struct LoadSplit;
+//! Exact load splitting: a total (users, threads, arrival rate) over N generators.
+//!
+//! Users ask for a total. JMeter and Gatling run the whole injection profile on every
+//! worker, so each worker must be given its share; k6 partitions load itself when each
+//! runner is given an execution segment. Shard `i` of `T` over `N` gets
+//! `floor(T/N) + (1 if i < T mod N)`: the shares sum to exactly `T` and differ by at
+//! most one. (The seed's `ceil(T/N)` per runner overshoots: 3000 over 7 ran 3003.)
+
+/// A total divided over a number of generators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadSplit {
+    pub total: u64,
+    pub shards: u32,
+}
+
+impl LoadSplit {
+    /// Split `total` over `shards` generators (`shards` is at least 1).
+    pub fn new(total: u64, shards: u32) -> Self {
+        LoadSplit {
+            total,
+            shards: shards.max(1),
+        }
+    }
+
+    /// What every shard gets at least.
+    pub fn base(&self) -> u64 {
+        self.total / u64::from(self.shards)
+    }
+
+    /// How many shards (the first ones) get one more than [`base`](Self::base).
+    pub fn remainder(&self) -> u64 {
+        self.total % u64::from(self.shards)
+    }
+
+    /// Shard `i`'s share.
+    pub fn share(&self, i: u32) -> u64 {
+        self.base() + u64::from(u64::from(i) < self.remainder())
+    }
+
+    /// Every shard's share, in index order.
+    pub fn shares(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..self.shards).map(|i| self.share(i))
+    }
+
+    /// One line for a reviewer, e.g. `3000 over 7: 4 x 429, 3 x 428`. Constant size
+    /// whatever N is, so it can sit in an annotation on every workload.
+    pub fn summary(&self) -> String {
+        let (n, r) = (u64::from(self.shards), self.remainder());
+        if r == 0 {
+            format!("{} over {n}: {n} x {}", self.total, self.base())
+        } else {
+            format!(
+                "{} over {n}: {r} x {}, {} x {}",
+                self.total,
+                self.base() + 1,
+                n - r,
+                self.base()
+            )
+        }
+    }
+
+    /// A POSIX `sh` arithmetic expansion that computes the share of the shard whose
+    /// index is in the shell variable `index_var`. Every pod of a workload shares one
+    /// template, so this constant-size expression replaces a per-pod table.
+    /// `index_var` must be a shell identifier; the numbers come from validated integers.
+    pub fn shell_share(&self, index_var: &str) -> String {
+        debug_assert!(index_var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        format!(
+            "$(( {base} + ( {index_var} < {rem} ? 1 : 0 ) ))",
+            base = self.base(),
+            rem = self.remainder()
+        )
+    }
+}
+
+/// k6's execution segment of runner `i` of `n`: `i/n:(i+1)/n`, with `0` and `1`
+/// written plainly (`0:1/3`, `1/3:2/3`, `2/3:1`).
+pub fn k6_segment(i: u32, n: u32) -> String {
+    format!("{}:{}", k6_fraction(i, n), k6_fraction(i + 1, n))
+}
+
+/// k6's execution segment sequence for `n` equal runners: `0,1/n,…,1`. Giving every
+/// runner the same sequence lets k6 partition VUs and iterations exactly across them.
+pub fn k6_sequence(n: u32) -> String {
+    (0..=n).map(|i| k6_fraction(i, n)).collect::<Vec<_>>().join(",")
+}
+
+fn k6_fraction(i: u32, n: u32) -> String {
+    match i {
+        0 => "0".to_owned(),
+        i if i == n => "1".to_owned(),
+        i => format!("{i}/{n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_seeds_overshoot_case_is_exact() {
+        let split = LoadSplit::new(3000, 7);
+        assert_eq!(
+            split.shares().collect::<Vec<_>>(),
+            vec![429, 429, 429, 429, 428, 428, 428]
+        );
+        assert_eq!(split.shares().sum::<u64>(), 3000);
+        assert_eq!(split.summary(), "3000 over 7: 4 x 429, 3 x 428");
+        assert_eq!(LoadSplit::new(3000, 3).summary(), "3000 over 3: 3 x 1000");
+    }
+
+    #[test]
+    fn k6_segments_cover_zero_to_one() {
+        assert_eq!(k6_segment(0, 3), "0:1/3");
+        assert_eq!(k6_segment(1, 3), "1/3:2/3");
+        assert_eq!(k6_segment(2, 3), "2/3:1");
+        assert_eq!(k6_segment(0, 1), "0:1");
+        assert_eq!(k6_sequence(3), "0,1/3,2/3,1");
+        assert_eq!(k6_sequence(1), "0,1");
+    }
+
+    #[test]
+    fn the_shell_expression_computes_the_same_shares_in_sh() {
+        for (total, n) in [(3000u64, 7u32), (1000, 3), (5, 5), (1_000_000, 9_999), (7, 1)] {
+            let split = LoadSplit::new(total, n);
+            let indices: Vec<u32> = [0, 1, n / 2, n - 1].into_iter().filter(|i| *i < n).collect();
+            for i in indices {
+                let script = format!("i={i}; echo {}", split.shell_share("i"));
+                let out = std::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(&script)
+                    .output()
+                    .unwrap();
+                let got: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+                assert_eq!(got, split.share(i), "{script}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn shares_sum_exactly_and_differ_by_at_most_one(total in 0u64..=1_000_000, n in 1u32..=10_000) {
+            let split = LoadSplit::new(total, n);
+            let shares: Vec<u64> = split.shares().collect();
+            prop_assert_eq!(shares.len(), n as usize);
+            prop_assert_eq!(shares.iter().sum::<u64>(), total);
+            let (min, max) = (*shares.iter().min().unwrap(), *shares.iter().max().unwrap());
+            prop_assert!(max - min <= 1);
+            // Larger shares come first, so shard i's share depends only on i, T and N.
+            prop_assert!(shares.windows(2).all(|w| w[0] >= w[1]));
+        }
+
+        #[test]
+        fn segments_tile_the_unit_interval(n in 1u32..=2_000) {
+            let seq: Vec<String> = k6_sequence(n).split(',').map(str::to_owned).collect();
+            prop_assert_eq!(seq.len(), n as usize + 1);
+            for i in 0..n {
+                let segment = k6_segment(i, n);
+                let (from, to) = segment.split_once(':').unwrap();
+                prop_assert_eq!(from, &seq[i as usize]);
+                prop_assert_eq!(to, &seq[i as usize + 1]);
+            }
+        }
+    }
+}

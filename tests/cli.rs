@@ -189,3 +189,17 @@ fn init_writes_valid_starters_and_never_overwrites() {
     }
     assert_eq!(perfplan(&["init", "--tool", "locust"]).status.code(), Some(2));
 }
+
+#[test]
+fn compile_validates_and_never_emits_a_partial_bundle() {
+    let valid = perfplan(&["compile", "plans/k6-basic.yaml"]);
+    assert_eq!(valid.status.code(), Some(2));
+    assert!(
+        valid.stdout.is_empty(),
+        "nothing that looks like a bundle on stdout"
+    );
+    assert!(text(&valid.stderr).contains("not available in this version yet"));
+    let invalid = perfplan(&["compile", "plans/invalid/too-few-users.yaml"]);
+    assert_eq!(invalid.status.code(), Some(1));
+    assert!(text(&invalid.stderr).contains("perfplan::load::too_few_users"));
+}
