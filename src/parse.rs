@@ -54,17 +54,7 @@ pub struct Entry {
 pub fn decode(name: &str, bytes: &[u8], dir: &std::path::Path) -> Result<Source, crate::diag::Report> {
     if bytes.len() > MAX_PLAN_BYTES {
         let source = Source::new(name, "", dir);
-        let d = Diagnostic::error(
-            codes::INPUT_TOO_LARGE,
-            Span::default(),
-            format!(
-                "the plan is {} bytes; perfplan reads plans of at most {MAX_PLAN_BYTES} bytes",
-                bytes.len()
-            ),
-        )
-        .label("file too large")
-        .help("a plan is a few lines of YAML: keep scripts in their own files and reference them with `script:`");
-        return Err(crate::diag::Report::new(source, vec![d]));
+        return Err(crate::diag::Report::new(source, vec![too_large(bytes.len())]));
     }
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok(Source::new(
@@ -88,21 +78,23 @@ pub fn decode(name: &str, bytes: &[u8], dir: &std::path::Path) -> Result<Source,
     }
 }
 
+fn too_large(len: usize) -> Diagnostic {
+    Diagnostic::error(
+        codes::INPUT_TOO_LARGE,
+        Span::default(),
+        format!("the plan is {len} bytes; perfplan reads plans of at most {MAX_PLAN_BYTES} bytes"),
+    )
+    .label("file too large")
+    .help("a plan is a few lines of YAML: keep scripts in their own files and reference them with `script:`")
+}
+
 /// Parse a plan's text into a spanned tree. On failure, the parser's diagnostic.
 pub fn parse(source: &Source) -> Result<Node, Vec<Diagnostic>> {
     let text = &*source.text;
     // `decode` refuses large files before reading them whole; this guards library
     // callers who build a `Source` themselves.
     if text.len() > MAX_PLAN_BYTES {
-        return Err(vec![
-            Diagnostic::error(
-                codes::INPUT_TOO_LARGE,
-                Span::default(),
-                format!("the plan is {} bytes; perfplan reads plans of at most {MAX_PLAN_BYTES} bytes", text.len()),
-            )
-            .label("file too large")
-            .help("a plan is a few lines of YAML: keep scripts in their own files and reference them with `script:`"),
-        ]);
+        return Err(vec![too_large(text.len())]);
     }
     if is_blank(text) {
         return Err(vec![
