@@ -2,7 +2,7 @@
 //! not built yet, so after validating the plan this says so and exits 2 instead of
 //! printing anything that could be mistaken for a bundle.
 
-use super::{CliResult, Context, Output, Status, read_plan};
+use super::{CliResult, Context, Output, Status, load_plan};
 
 /// Compile a plan into Kubernetes manifests (not available yet: validates only).
 #[derive(Debug, clap::Args)]
@@ -30,15 +30,7 @@ enum Format {
 }
 
 pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
-    let source = match read_plan(&args.plan) {
-        Ok(source) => source,
-        Err(Ok(report)) => {
-            ctx.report(&[report], args.output);
-            return Ok(Status::Invalid);
-        }
-        Err(Err(message)) => return Err(message),
-    };
-    if let Err(report) = crate::validate(&source) {
+    if let Err(report) = load_plan(&args.plan)? {
         ctx.report(&[report], args.output);
         return Ok(Status::Invalid);
     }

@@ -142,6 +142,16 @@ pub(crate) fn read_plan(arg: &str) -> Result<Source, Result<Report, String>> {
     crate::parse::decode(&name, &bytes, &dir).map_err(Ok)
 }
 
+/// Read and validate one plan. `Ok(Err(report))` is an invalid plan (exit 1);
+/// `Err(message)` a usage or I/O failure (exit 2).
+pub(crate) fn load_plan(arg: &str) -> Result<Result<crate::Validated, Report>, String> {
+    match read_plan(arg) {
+        Ok(source) => Ok(crate::validate(&source)),
+        Err(Ok(report)) => Ok(Err(report)),
+        Err(Err(message)) => Err(message),
+    }
+}
+
 fn decode_error(name: &str, bytes: &[u8], dir: &Path) -> Report {
     crate::parse::decode(name, bytes, dir).map_or_else(|report| report, |source| Report::new(source, vec![]))
 }

@@ -1,6 +1,6 @@
 //! `perfplan validate PLAN...`: every problem of every plan, then exit 0 or 1.
 
-use super::{CliResult, Context, Output, Status, read_plan};
+use super::{CliResult, Context, Output, Status, load_plan};
 use crate::diag::Severity;
 
 /// Check plans against the schema and the semantic rules.
@@ -23,13 +23,9 @@ pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
     let mut reports = Vec::new();
     let mut status = Status::Ok;
     for plan in &args.plans {
-        let report = match read_plan(plan) {
-            Ok(source) => match crate::validate(&source) {
-                Ok(valid) => valid.report,
-                Err(report) => report,
-            },
-            Err(Ok(report)) => report,
-            Err(Err(message)) => return Err(message),
+        let report = match load_plan(plan)? {
+            Ok(valid) => valid.report,
+            Err(report) => report,
         };
         let fails = report
             .diagnostics
