@@ -7,23 +7,30 @@
 //! |---|---|---|
 //! | parse | [`parse`] | spanned YAML tree |
 //! | validate | [`validate`] (schema from [`spec`] via [`schema`], then semantic rules) | [`Plan`] |
-//! | split | [`split`] | exact per-generator shares ([`LoadSplit`]) |
+//! | lower | [`lower`] (one file per tool in [`tools`], shares from [`split`]) | [`lower::Topology`] |
+//! | secure | [`posture`] | hardened objects + NetworkPolicies |
+//! | emit | [`emit`] | [`Bundle`]: YAML stream or folder |
 //!
-//! Lowering per tool, posture and emit come next (see the README's status table).
-//! Library users need no CLI: [`is_valid`] and [`validate()`] are the entry points.
+//! Library users need no CLI: [`is_valid`], [`validate()`] and [`compile()`] are the
+//! entry points.
 
 pub mod cli;
 pub mod diag;
+pub mod emit;
+pub mod lower;
 pub mod model;
 pub mod names;
 pub mod parse;
+pub mod posture;
 pub mod schema;
 pub mod spec;
 pub mod split;
 pub mod starter;
+pub mod tools;
 pub mod validate;
 
 pub use diag::{Diagnostic, Report, Severity, Source};
+pub use emit::{Bundle, Manifest, compile};
 pub use model::Plan;
 pub use split::LoadSplit;
 pub use validate::{Validated, validate};

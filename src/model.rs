@@ -93,6 +93,20 @@ pub struct Target {
     pub egress: Vec<Egress>,
 }
 
+impl Target {
+    /// The URL as tools receive it: serialized by the URL parser (so it holds no
+    /// whitespace or control characters), without the bare `/` path the parser adds
+    /// to `https://host`, which scripts that append `/path` would otherwise double.
+    pub fn url_text(&self) -> &str {
+        let s = self.url.as_str();
+        if self.url.path() == "/" && self.url.query().is_none() && self.url.fragment().is_none() {
+            s.strip_suffix('/').unwrap_or(s)
+        } else {
+            s
+        }
+    }
+}
+
 /// One place load may go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Egress {

@@ -4,6 +4,7 @@
 //! is exactly the name that is emitted.
 
 use crate::spec::{GatlingMode, K6Workload, Tool};
+use sha2::{Digest, Sha256};
 
 /// The workload shape a plan compiles to; it decides which objects exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,13 @@ impl Names {
     pub fn script_config_map(&self, hash: &str) -> String {
         self.object(&format!("script-{hash}"))
     }
+}
+
+/// First 10 hex digits of SHA-256: enough to make collisions irrelevant for a
+/// handful of script versions, short enough to keep object names readable.
+pub fn content_hash(content: &str) -> String {
+    let digest = Sha256::digest(content.as_bytes());
+    digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
 }
 
 /// A generated name and the most characters Kubernetes allows it.

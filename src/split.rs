@@ -65,6 +65,9 @@ impl LoadSplit {
     /// `index_var` must be a shell identifier; the numbers come from validated integers.
     pub fn shell_share(&self, index_var: &str) -> String {
         debug_assert!(index_var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        if self.remainder() == 0 {
+            return self.base().to_string();
+        }
         format!(
             "$(( {base} + ( {index_var} < {rem} ? 1 : 0 ) ))",
             base = self.base(),

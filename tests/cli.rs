@@ -191,15 +191,111 @@ fn init_writes_valid_starters_and_never_overwrites() {
 }
 
 #[test]
-fn compile_validates_and_never_emits_a_partial_bundle() {
-    let valid = perfplan(&["compile", "plans/k6-basic.yaml"]);
-    assert_eq!(valid.status.code(), Some(2));
-    assert!(
-        valid.stdout.is_empty(),
-        "nothing that looks like a bundle on stdout"
-    );
-    assert!(text(&valid.stderr).contains("not available in this version yet"));
+fn compile_prints_the_golden_stream_and_exits_zero() {
+    for plan in ["k6-basic", "jmeter-basic", "gatling-cluster"] {
+        let out = perfplan(&["compile", &format!("plans/{plan}.yaml")]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let golden = std::fs::read_to_string(root().join(format!("golden/{plan}.yaml"))).unwrap();
+        assert!(
+            out.stdout == golden.as_bytes(),
+            "stdout of {plan} differs from golden/{plan}.yaml"
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "a valid plan compiles quietly: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn compile_rejects_invalid_plans_with_nothing_on_stdout() {
     let invalid = perfplan(&["compile", "plans/invalid/too-few-users.yaml"]);
     assert_eq!(invalid.status.code(), Some(1));
+    assert!(invalid.stdout.is_empty(), "no partial bundle on stdout");
     assert!(text(&invalid.stderr).contains("perfplan::load::too_few_users"));
+    let helm = perfplan(&["compile", "plans/k6-basic.yaml", "--format", "helm-values"]);
+    assert_eq!(helm.status.code(), Some(2));
+    assert!(helm.stdout.is_empty());
+}
+
+#[test]
+fn compile_reads_a_plan_from_stdin() {
+    let plan = std::fs::read_to_string(root().join("plans/k6-basic.yaml")).unwrap();
+    let out = perfplan_in(&root().join("plans"), &["compile", "-"], Some(&plan));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let golden = std::fs::read_to_string(root().join("golden/k6-basic.yaml")).unwrap();
+    assert!(out.stdout == golden.as_bytes());
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn compile_out_writes_the_golden_folder_and_replaces_only_its_own_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bundle");
+    let o = out.to_str().unwrap();
+    let run = |plan: &str| perfplan(&["compile", &format!("plans/{plan}.yaml"), "-o", o]);
+
+    let first = run("jmeter-basic");
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(first.stdout.is_empty());
+    assert!(text(&first.stderr).contains("kubectl apply -k"));
+    assert_eq!(listing(&out), listing(&root().join("golden/jmeter-basic")));
+    for name in listing(&out) {
+        assert_eq!(
+            std::fs::read(out.join(&name)).unwrap(),
+            std::fs::read(root().join("golden/jmeter-basic").join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+
+    // A second compile of another plan replaces the bundle: no stale files remain.
+    let second = run("k6-basic");
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    assert_eq!(listing(&out), listing(&root().join("golden/k6-basic")));
+
+    // A file perfplan did not write makes it refuse, and nothing is touched.
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let before = listing(&out);
+    let refused = run("jmeter-basic");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).contains("notes.txt"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert_eq!(listing(&out), before);
+    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+    // No staging folders are left behind.
+    assert_eq!(listing(tmp.path()), vec!["bundle".to_owned()]);
+
+    // A folder without perfplan's marker is never replaced, even if it looks like a bundle.
+    let foreign = tmp.path().join("foreign");
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::write(foreign.join("kustomization.yaml"), "resources: []\n").unwrap();
+    let refused = perfplan(&["compile", "plans/k6-basic.yaml", "-o", foreign.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("kustomization.yaml")).unwrap(),
+        "resources: []\n"
+    );
+
+    // An invalid plan writes nothing at all.
+    let fresh = tmp.path().join("fresh");
+    let invalid = perfplan(&[
+        "compile",
+        "plans/invalid/too-few-users.yaml",
+        "-o",
+        fresh.to_str().unwrap(),
+    ]);
+    assert_eq!(invalid.status.code(), Some(1));
+    assert!(!fresh.exists());
 }

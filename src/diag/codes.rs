@@ -88,6 +88,8 @@ codes! {
     SCRIPT_NOT_TEXT = "perfplan::script::not_text";
     /// The script path leaves the plan's folder.
     SCRIPT_OUTSIDE_PLAN = "perfplan::script::outside_plan";
+    /// The script's file name cannot be a ConfigMap key.
+    SCRIPT_FILE_NAME = "perfplan::script::file_name";
     /// The target URL cannot be parsed or has no host.
     TARGET_URL = "perfplan::target::url";
     /// A host-name target has no `allow` entry, so no NetworkPolicy could let load out.
@@ -104,6 +106,8 @@ codes! {
     TOOL_BLOCK_MISMATCH = "perfplan::tool::block_mismatch";
     /// Gatling needs `gatling.simulationClass`.
     GATLING_SIMULATION_CLASS = "perfplan::gatling::simulation_class";
+    /// Gatling cluster mode needs an image that implements it; stock images do not.
+    GATLING_CLUSTER_IMAGE = "perfplan::gatling::cluster_image";
     /// JMeter RMI over SSL needs a keystore Secret.
     JMETER_RMI_KEYSTORE = "perfplan::jmeter::rmi_keystore";
     /// A JMeter property name is invalid or reserved by perfplan.

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct JmeterOptions {
-    /// Extra JMeter properties sent to every worker (`-G`), read in the test plan with
-    /// `${__P(name)}`. Names perfplan sets itself (`threads`, `rampup`, …) are reserved.
+    /// Extra JMeter properties set on every worker and the controller (`-J`, one argument
+    /// each), read in the test plan with `${__P(name)}`. Names perfplan sets itself
+    /// (`threads`, `rampup`, …) are reserved.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, String>,
 

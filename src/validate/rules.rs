@@ -326,10 +326,40 @@ pub(super) fn gatling(ctx: &mut Ctx, spec: &PlanSpec) -> Option<model::GatlingOp
                 .help("add `gatling: {simulationClass: computerdatabase.BasicSimulation}` with the fully qualified class name from your script"),
         );
     }
+    cluster_image(ctx, spec, &options);
     Some(model::GatlingOptions {
         simulation_class: class?,
         discovery_image: discovery?,
     })
+}
+
+/// Open-source Gatling has no cluster mode; the default (stock) image cannot run it.
+fn cluster_image(ctx: &mut Ctx, spec: &PlanSpec, options: &crate::spec::GatlingOptions) {
+    if spec.tool != Tool::Gatling || options.mode != crate::spec::GatlingMode::Cluster || spec.image.is_some()
+    {
+        return;
+    }
+    let span = if ctx.root.walk(&["gatling", "mode"]).is_some() {
+        ctx.span(&["gatling", "mode"])
+    } else if spec.gatling.is_some() {
+        ctx.key_span(&["gatling"])
+    } else {
+        ctx.span(&["tool"])
+    };
+    ctx.push(
+        Diagnostic::error(
+            codes::GATLING_CLUSTER_IMAGE,
+            span,
+            "Gatling cluster mode needs an image that implements it",
+        )
+        .label("cluster mode (the default) with the stock Gatling image")
+        .help(format!(
+            "open-source Gatling has no cluster mode, so `{}` cannot run it: name an image that provides \
+             `gatling-cluster worker|master` (see the README's image contracts) with `image:`, or set \
+             `gatling: {{mode: independent}}` to run stock Gatling pods without coordination",
+            model::default_image(Tool::Gatling)
+        )),
+    );
 }
 
 #[cfg(test)]

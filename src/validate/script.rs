@@ -4,8 +4,8 @@
 use super::Ctx;
 use crate::diag::{Diagnostic, codes};
 use crate::model;
+use crate::names::content_hash;
 use crate::spec::{Script, Tool};
-use sha2::{Digest, Sha256};
 use std::path::{Component, Path};
 
 /// A ConfigMap holds at most 1 MiB in total; leave room for its metadata.
@@ -69,6 +69,19 @@ fn file(ctx: &mut Ctx, path_text: &str, tool: Tool) -> Option<model::Script> {
         );
         return None;
     }
+    let file_name = path.file_name()?.to_string_lossy().into_owned();
+    if !valid_config_map_key(&file_name) {
+        ctx.push(
+            Diagnostic::error(
+                codes::SCRIPT_FILE_NAME,
+                span,
+                format!("`{file_name}` cannot be a ConfigMap key, so the script cannot be embedded"),
+            )
+            .label("file name with characters a ConfigMap key may not hold")
+            .help("rename the file using only letters, digits, `-`, `_` and `.` (at most 253 characters)"),
+        );
+        return None;
+    }
     let missing = |ctx: &mut Ctx, why: String| {
         ctx.push(
             Diagnostic::error(
@@ -113,12 +126,20 @@ fn file(ctx: &mut Ctx, path_text: &str, tool: Tool) -> Option<model::Script> {
         );
         return None;
     };
-    let file_name = path.file_name()?.to_string_lossy().into_owned();
     Some(model::Script::Inline {
         hash: content_hash(&content),
         file_name,
         content,
     })
+}
+
+/// ConfigMap keys: `[-._a-zA-Z0-9]+`, at most 253 characters.
+fn valid_config_map_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 253
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn extension(ctx: &mut Ctx, path: &[&str], name: &str, tool: Tool) -> Option<()> {
@@ -146,13 +167,6 @@ fn extension(ctx: &mut Ctx, path: &[&str], name: &str, tool: Tool) -> Option<()>
         .help(help),
     );
     None
-}
-
-/// First 10 hex digits of SHA-256: enough to make collisions irrelevant for a
-/// handful of script versions, short enough to keep object names readable.
-pub fn content_hash(content: &str) -> String {
-    let digest = Sha256::digest(content.as_bytes());
-    digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -1,0 +1,141 @@
+//! Writing a bundle folder without ever losing what the user had.
+//!
+//! The new bundle is written into a temporary sibling folder and renamed into place,
+//! so an interrupted compile never leaves a half-written bundle. An existing folder
+//! is replaced only if it is empty or perfplan wrote it (a marker file lists the
+//! files perfplan owns) and it holds nothing else; stale files of an earlier compile
+//! go with it, and anything perfplan did not write makes it refuse.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The marker file: which files in the folder perfplan wrote.
+pub const MARKER: &str = ".perfplan-bundle";
+
+/// Write `files` (name, content) as the folder `dir`, replacing an earlier bundle.
+pub fn write_folder(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
+    let shown = dir.display();
+    check_replaceable(dir)?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+    let base = dir
+        .file_name()
+        .ok_or_else(|| format!("`{shown}` does not name a folder"))?
+        .to_string_lossy()
+        .into_owned();
+    let pid = std::process::id();
+    let staging = parent.join(format!(".{base}.perfplan-new-{pid}"));
+    let result = stage(&staging, files)
+        .and_then(|()| swap(dir, &staging, &parent.join(format!(".{base}.perfplan-old-{pid}"))));
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    result.map_err(|e| format!("cannot write the bundle to `{shown}`: {e}"))
+}
+
+/// Refuse a folder that holds anything perfplan did not write.
+fn check_replaceable(dir: &Path) -> Result<(), String> {
+    let shown = dir.display();
+    let meta = match fs::symlink_metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("cannot read `{shown}`: {e}")),
+    };
+    if !meta.is_dir() {
+        return Err(format!(
+            "`{shown}` exists and is not a folder; choose a folder for the bundle"
+        ));
+    }
+    let owned = owned_files(dir);
+    let mut foreign = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| format!("cannot read `{shown}`: {e}"))? {
+        let name = entry
+            .map_err(|e| format!("cannot read `{shown}`: {e}"))?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if name != MARKER && !owned.contains(&name) {
+            foreign.push(name);
+        }
+    }
+    foreign.sort();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    let listed = foreign
+        .iter()
+        .take(5)
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = if foreign.len() > 5 {
+        format!(" and {} more", foreign.len() - 5)
+    } else {
+        String::new()
+    };
+    Err(format!(
+        "`{shown}` holds files perfplan did not write ({listed}{more}); perfplan replaces only an empty \
+         folder or one it wrote itself, so nothing of yours is lost. Choose another folder or move those files"
+    ))
+}
+
+/// The files the marker says perfplan wrote; none without a marker.
+fn owned_files(dir: &Path) -> Vec<String> {
+    fs::read_to_string(dir.join(MARKER))
+        .map(|text| {
+            text.lines()
+                .filter(|l| !l.starts_with('#') && !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn stage(staging: &Path, files: &[(String, String)]) -> io::Result<()> {
+    if staging.exists() {
+        fs::remove_dir_all(staging)?;
+    }
+    fs::create_dir(staging)?;
+    let mut marker = String::from("# Written by perfplan: the files it owns in this folder.\n");
+    for (name, content) in files {
+        debug_assert!(!name.contains('/') && !name.starts_with('.'));
+        fs::write(staging.join(name), content)?;
+        marker.push_str(name);
+        marker.push('\n');
+    }
+    fs::write(staging.join(MARKER), marker)
+}
+
+/// Put the staged folder in place of `dir`; the old bundle (perfplan's files only,
+/// as checked) is moved aside first and removed last.
+fn swap(dir: &Path, staging: &Path, old: &Path) -> io::Result<()> {
+    if !dir.exists() {
+        return fs::rename(staging, dir);
+    }
+    if old.exists() {
+        fs::remove_dir_all(old)?;
+    }
+    fs::rename(dir, old)?;
+    if let Err(e) = fs::rename(staging, dir) {
+        // Put the earlier bundle back.
+        let _ = fs::rename(old, dir);
+        return Err(e);
+    }
+    remove_owned(old)
+}
+
+/// Remove a folder that holds only perfplan's files (checked before the swap).
+fn remove_owned(dir: &Path) -> io::Result<()> {
+    for name in owned_files(dir) {
+        match fs::remove_file(dir.join(&name)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    let _ = fs::remove_file(dir.join(MARKER));
+    fs::remove_dir(dir)
+}

@@ -1,0 +1,72 @@
+//! The few `sh` scripts perfplan runs in containers.
+//!
+//! A plan is untrusted input, so script text is built from perfplan's own constant
+//! text and integers only. Every value that comes from the plan (URLs, names,
+//! properties) reaches the script as an env var expanded inside double quotes, or as
+//! a positional argument after the script (`sh -c SCRIPT NAME ARG...`, expanded as
+//! `"$@"`), where the shell never parses it.
+
+/// `command` for a container that runs `script`; `name` becomes `$0` in messages.
+pub fn command(name: &str, script: String) -> Vec<String> {
+    vec!["sh".to_owned(), "-c".to_owned(), script, name.to_owned()]
+}
+
+/// Lines that read a StatefulSet pod's ordinal from `$POD_NAME` (`<set>-<ordinal>`)
+/// into `$ordinal`, failing loudly if it is not a number.
+pub fn ordinal_from_pod_name() -> &'static str {
+    concat!(
+        "ordinal=\"${POD_NAME##*-}\"\n",
+        "case \"$ordinal\" in\n",
+        "  ''|*[!0-9]*) echo \"perfplan: cannot read the pod ordinal from POD_NAME=$POD_NAME\" >&2; exit 1 ;;\n",
+        "esac\n",
+    )
+}
+
+/// Lines that read an Indexed Job pod's index from `$RUNNER_INDEX` into `$index`.
+pub fn index_from_runner_index() -> &'static str {
+    concat!(
+        "index=\"$RUNNER_INDEX\"\n",
+        "case \"$index\" in\n",
+        "  ''|*[!0-9]*) echo \"perfplan: RUNNER_INDEX is not a number: $RUNNER_INDEX\" >&2; exit 1 ;;\n",
+        "esac\n",
+    )
+}
+
+/// A bounded wait: runs `check` (which must set `$ok` to 1 when done, and may set
+/// `$status` to what is still missing) every two seconds for at most `timeout_secs`.
+pub fn bounded_wait(what: &str, timeout_secs: u32, check: &str, on_timeout: &str) -> String {
+    format!(
+        "echo \"perfplan: waiting up to {timeout_secs}s for {what}\"\n\
+         start=$(date +%s)\n\
+         while :; do\n\
+         {check}\
+         \x20 if [ \"$ok\" = 1 ]; then break; fi\n\
+         \x20 if [ $(( $(date +%s) - start )) -ge {timeout_secs} ]; then\n\
+         \x20   echo \"perfplan: gave up after {timeout_secs}s waiting for {what}: $status\" >&2\n\
+         \x20   echo \"perfplan: {on_timeout}\" >&2\n\
+         \x20   exit 1\n\
+         \x20 fi\n\
+         \x20 sleep 2\n\
+         done\n"
+    )
+}
+
+/// How long controllers wait for their workers before failing the test.
+pub const WAIT_TIMEOUT_SECS: u32 = 300;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_hold_no_quote_characters_that_a_value_could_close() {
+        // The fixed fragments are the only text; spot-check they parse as sh would
+        // expect: balanced double quotes.
+        for s in [ordinal_from_pod_name(), index_from_runner_index()] {
+            assert_eq!(s.matches('"').count() % 2, 0, "{s}");
+        }
+        let w = bounded_wait("3 workers", 300, "  ok=1\n", "check the pods");
+        assert!(w.contains("-ge 300"));
+        assert_eq!(w.matches('"').count() % 2, 0, "{w}");
+    }
+}

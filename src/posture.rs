@@ -1,0 +1,295 @@
+//! Stage 5, the security posture: applied to every pod of a [`Topology`], init
+//! containers included, and turned into the NetworkPolicies that let each tool run
+//! and nothing more. Tools never set security fields themselves, so none can forget.
+
+use crate::lower::{Component, Flow, Object, Topology, meta};
+use crate::model::{Egress, Peer, Plan};
+use crate::spec::Posture;
+use k8s_openapi::api::core::v1::{
+    Capabilities, Container, PodSecurityContext, PodSpec, ResourceRequirements, SeccompProfile,
+    SecurityContext,
+};
+use k8s_openapi::api::networking::v1::{
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
+    NetworkPolicyPort, NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::BTreeMap;
+
+/// Resources of init containers: they only wait, resolve names or run kubectl.
+const INIT_CPU: &str = "100m";
+const INIT_MEMORY: &str = "128Mi";
+/// Ports of the Kubernetes API server as pods reach it (Service 443, or 6443 where
+/// the network policy sees the endpoint after translation).
+const API_PORTS: [u16; 2] = [443, 6443];
+
+/// Harden every pod and add the test's NetworkPolicies; the objects in install order.
+pub fn secure(plan: &Plan, topology: Topology) -> Vec<Object> {
+    let mut objects = topology.objects.clone();
+    for object in &mut objects {
+        if let Some(spec) = object.pod_spec_mut() {
+            harden_pod(plan, spec);
+        }
+    }
+    objects.extend(
+        network_policies(plan, &topology)
+            .into_iter()
+            .map(Object::NetworkPolicy),
+    );
+    objects.sort_by_key(Object::install_rank);
+    objects
+}
+
+fn harden_pod(plan: &Plan, spec: &mut PodSpec) {
+    let s = &plan.security;
+    spec.security_context = Some(PodSecurityContext {
+        run_as_non_root: (s.run_as_user != 0).then_some(true),
+        run_as_user: Some(i64::from(s.run_as_user)),
+        run_as_group: Some(i64::from(s.run_as_group)),
+        // Mounted volumes (the RMI keystore, the API token) belong to this group.
+        fs_group: Some(i64::from(s.run_as_group)),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".to_owned(),
+            localhost_profile: None,
+        }),
+        ..Default::default()
+    });
+    // Only the Gatling discovery init container gets a token, through its own
+    // projected volume; no container sees one by default.
+    spec.automount_service_account_token = Some(false);
+    for c in spec.init_containers.iter_mut().flatten() {
+        harden_container(plan, c, resources(INIT_CPU, INIT_MEMORY));
+    }
+    for c in &mut spec.containers {
+        harden_container(plan, c, resources(&plan.resources.cpu, &plan.resources.memory));
+    }
+}
+
+fn harden_container(plan: &Plan, c: &mut Container, default_resources: ResourceRequirements) {
+    let s = &plan.security;
+    c.security_context = Some(SecurityContext {
+        allow_privilege_escalation: Some(false),
+        privileged: Some(false),
+        capabilities: Some(Capabilities {
+            add: None,
+            drop: Some(vec!["ALL".to_owned()]),
+        }),
+        read_only_root_filesystem: Some(!(s.posture == Posture::Baseline && s.writable_root_filesystem)),
+        run_as_non_root: (s.run_as_user != 0).then_some(true),
+        run_as_user: Some(i64::from(s.run_as_user)),
+        run_as_group: Some(i64::from(s.run_as_group)),
+        ..Default::default()
+    });
+    // Tags are mutable: ask the registry every time, so a re-pushed tag cannot run
+    // stale or foreign code unnoticed.
+    c.image_pull_policy = Some("Always".to_owned());
+    if c.resources.is_none() {
+        c.resources = Some(default_resources);
+    }
+}
+
+/// Requests equal limits: Guaranteed QoS, so the scheduler places generators
+/// honestly and a generator can neither starve nor be starved by its neighbours.
+fn resources(cpu: &str, memory: &str) -> ResourceRequirements {
+    let both = BTreeMap::from([
+        ("cpu".to_owned(), Quantity(cpu.to_owned())),
+        ("memory".to_owned(), Quantity(memory.to_owned())),
+    ]);
+    ResourceRequirements {
+        limits: Some(both.clone()),
+        requests: Some(both),
+        ..Default::default()
+    }
+}
+
+/// Default-deny for every pod of the test, then exactly: DNS, load to the target,
+/// the tool's own peer traffic, and the API server for the discovery init container.
+fn network_policies(plan: &Plan, topology: &Topology) -> Vec<NetworkPolicy> {
+    let everything = LabelSelector {
+        match_labels: Some(meta::test_labels(plan)),
+        ..Default::default()
+    };
+    let mut out = vec![
+        policy(
+            plan,
+            "default-deny",
+            "deny all traffic to and from this test's pods unless another policy allows it",
+            everything.clone(),
+            None,
+            None,
+        ),
+        policy(
+            plan,
+            "allow-dns",
+            "DNS lookups through kube-dns",
+            everything,
+            None,
+            Some(vec![dns_rule()]),
+        ),
+    ];
+    for &generator in &topology.load_generators {
+        out.push(policy(
+            plan,
+            &format!("allow-{}-to-target", generator.as_str()),
+            "load to the target, as the plan's target.allow lists it",
+            meta::selector(plan, generator),
+            None,
+            Some(plan.target.egress.iter().map(egress_to_target).collect()),
+        ));
+    }
+    let mut peers: Vec<Component> = topology.flows.iter().flat_map(|f| [f.from, f.to]).collect();
+    peers.sort();
+    peers.dedup();
+    for component in peers {
+        out.push(peer_policy(plan, component, &topology.flows));
+    }
+    if let Some(client) = topology.api_client {
+        out.push(policy(
+            plan,
+            &format!("allow-{}-to-api-server", client.as_str()),
+            "the discovery init container lists worker pods through the Kubernetes API",
+            meta::selector(plan, client),
+            None,
+            Some(vec![NetworkPolicyEgressRule {
+                ports: Some(API_PORTS.iter().map(|p| tcp(*p)).collect()),
+                to: None,
+            }]),
+        ));
+    }
+    out
+}
+
+/// Ingress from and egress to the component's peers, on the tool's ports only.
+fn peer_policy(plan: &Plan, component: Component, flows: &[Flow]) -> NetworkPolicy {
+    let peer = |c: Component| NetworkPolicyPeer {
+        pod_selector: Some(meta::selector(plan, c)),
+        ..Default::default()
+    };
+    let ingress: Vec<_> = flows
+        .iter()
+        .filter(|f| f.to == component)
+        .map(|f| NetworkPolicyIngressRule {
+            from: Some(vec![peer(f.from)]),
+            ports: Some(f.ports.iter().map(|p| tcp(*p)).collect()),
+        })
+        .collect();
+    let egress: Vec<_> = flows
+        .iter()
+        .filter(|f| f.from == component)
+        .map(|f| NetworkPolicyEgressRule {
+            to: Some(vec![peer(f.to)]),
+            ports: Some(f.ports.iter().map(|p| tcp(*p)).collect()),
+        })
+        .collect();
+    let why = flows
+        .iter()
+        .filter(|f| f.from == component || f.to == component)
+        .map(|f| f.why)
+        .collect::<Vec<_>>()
+        .join("; ");
+    policy(
+        plan,
+        &format!("allow-{}-peers", component.as_str()),
+        &why,
+        meta::selector(plan, component),
+        (!ingress.is_empty()).then_some(ingress),
+        (!egress.is_empty()).then_some(egress),
+    )
+}
+
+/// A policy that declares both directions, so everything it does not allow stays
+/// denied; `None` rule lists mean "no rules" (deny), never "allow all".
+fn policy(
+    plan: &Plan,
+    suffix: &str,
+    purpose: &str,
+    pods: LabelSelector,
+    ingress: Option<Vec<NetworkPolicyIngressRule>>,
+    egress: Option<Vec<NetworkPolicyEgressRule>>,
+) -> NetworkPolicy {
+    let mut types = Vec::new();
+    if ingress.is_some() || egress.is_none() {
+        types.push("Ingress".to_owned());
+    }
+    if egress.is_some() || ingress.is_none() {
+        types.push("Egress".to_owned());
+    }
+    NetworkPolicy {
+        metadata: meta::annotated(
+            plan,
+            meta::names(plan).object(suffix),
+            None,
+            BTreeMap::from([(meta::PURPOSE.to_owned(), purpose.to_owned())]),
+        ),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(pods),
+            policy_types: Some(types),
+            ingress,
+            egress,
+        }),
+    }
+}
+
+fn dns_rule() -> NetworkPolicyEgressRule {
+    NetworkPolicyEgressRule {
+        to: Some(vec![NetworkPolicyPeer {
+            namespace_selector: Some(LabelSelector {
+                match_labels: Some(BTreeMap::from([(
+                    "kubernetes.io/metadata.name".to_owned(),
+                    "kube-system".to_owned(),
+                )])),
+                ..Default::default()
+            }),
+            pod_selector: Some(LabelSelector {
+                match_labels: Some(BTreeMap::from([("k8s-app".to_owned(), "kube-dns".to_owned())])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }]),
+        ports: Some(vec![port(53, "UDP"), port(53, "TCP")]),
+    }
+}
+
+fn egress_to_target(rule: &Egress) -> NetworkPolicyEgressRule {
+    let peer = match &rule.peer {
+        Peer::Cidr { cidr, except } => NetworkPolicyPeer {
+            ip_block: Some(IPBlock {
+                cidr: cidr.to_string(),
+                except: (!except.is_empty()).then(|| except.iter().map(ToString::to_string).collect()),
+            }),
+            ..Default::default()
+        },
+        Peer::Pods {
+            namespace_labels,
+            pod_labels,
+        } => NetworkPolicyPeer {
+            namespace_selector: namespace_labels.as_ref().map(|l| LabelSelector {
+                match_labels: Some(l.clone()),
+                ..Default::default()
+            }),
+            pod_selector: pod_labels.as_ref().map(|l| LabelSelector {
+                match_labels: Some(l.clone()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    };
+    NetworkPolicyEgressRule {
+        to: Some(vec![peer]),
+        ports: Some(rule.ports.iter().map(|p| tcp(*p)).collect()),
+    }
+}
+
+fn tcp(number: u16) -> NetworkPolicyPort {
+    port(number, "TCP")
+}
+
+fn port(number: u16, protocol: &str) -> NetworkPolicyPort {
+    NetworkPolicyPort {
+        port: Some(IntOrString::Int(i32::from(number))),
+        protocol: Some(protocol.to_owned()),
+        end_port: None,
+    }
+}

@@ -1,0 +1,391 @@
+//! Gatling, in one of two modes.
+//!
+//! `cluster` (the seed's Akka model, for images that implement it): workers are a
+//! StatefulSet with Akka remoting on 2552 behind a headless Service; the master is a
+//! Job whose init container lists the workers' pod IPs with `kubectl get pods` into
+//! a shared volume, which needs a ServiceAccount with get/list on pods. The API token
+//! is mounted into that init container only.
+//!
+//! `independent` (stock Gatling images): an Indexed Job whose pod `i` runs its exact
+//! share of the injection profile with `gatling.sh`; no coordination, no RBAC.
+//!
+//! Either way each generator's share reaches the simulation as Java system
+//! properties (`-Dusers`, `-Drampup`, …) through `JAVA_TOOL_OPTIONS`, which the JVM
+//! itself reads: no launcher script word-splits or globs it.
+
+use super::{Splits, secs};
+use crate::lower::{Component, Flow, Object, Topology, meta, pod, shell, workload};
+use crate::model::{LoadModel, Plan};
+use crate::spec::GatlingMode;
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{
+    ConfigMapProjection, Container, DownwardAPIProjection, DownwardAPIVolumeFile, EnvVar, KeyToPath,
+    ObjectFieldSelector, PodSpec, ProjectedVolumeSource, ServiceAccount, ServiceAccountTokenProjection,
+    Volume, VolumeProjection,
+};
+use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+
+pub const AKKA_PORT: u16 = 2552;
+/// Where the discovery init container writes the worker IPs, one per line.
+const DISCOVERY_DIR: &str = "/etc/perfplan/discovery";
+const DISCOVERY_VOLUME: &str = "discovery";
+const TOKEN_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+const TOKEN_VOLUME: &str = "kube-api-access";
+
+pub fn lower(plan: &Plan, mode: GatlingMode) -> Topology {
+    match mode {
+        GatlingMode::Cluster => cluster(plan),
+        GatlingMode::Independent => independent(plan),
+    }
+}
+
+fn cluster(plan: &Plan) -> Topology {
+    let discovery = meta::names(plan).object("discovery");
+    let mut objects = rbac(plan, &discovery);
+    objects.extend(pod::script_config_map(plan).map(Object::ConfigMap));
+    objects.push(Object::Service(workload::worker_service(
+        plan,
+        &[("akka", AKKA_PORT)],
+    )));
+    objects.push(Object::StatefulSet(workers(plan)));
+    objects.push(Object::Job(master(plan, &discovery)));
+    Topology {
+        objects,
+        load_generators: vec![Component::Worker],
+        flows: vec![
+            Flow {
+                from: Component::Master,
+                to: Component::Worker,
+                ports: vec![AKKA_PORT],
+                why: "Akka remoting: the master drives the workers",
+            },
+            Flow {
+                from: Component::Worker,
+                to: Component::Master,
+                ports: vec![AKKA_PORT],
+                why: "Akka remoting: workers report back to the master",
+            },
+        ],
+        api_client: Some(Component::Master),
+    }
+}
+
+fn independent(plan: &Plan) -> Topology {
+    let mut objects = Vec::new();
+    objects.extend(pod::script_config_map(plan).map(Object::ConfigMap));
+    objects.push(Object::Job(runners(plan)));
+    Topology {
+        objects,
+        load_generators: vec![Component::Runner],
+        flows: Vec::new(),
+        api_client: None,
+    }
+}
+
+/// ServiceAccount, Role (get and list pods, this namespace only) and RoleBinding for
+/// the master's worker discovery. The account itself never automounts its token.
+fn rbac(plan: &Plan, name: &str) -> Vec<Object> {
+    let meta = || meta::object(plan, name.to_owned(), Some(Component::Master));
+    vec![
+        Object::ServiceAccount(ServiceAccount {
+            metadata: meta(),
+            automount_service_account_token: Some(false),
+            ..Default::default()
+        }),
+        Object::Role(Role {
+            metadata: meta(),
+            rules: Some(vec![PolicyRule {
+                api_groups: Some(vec![String::new()]),
+                resources: Some(vec!["pods".to_owned()]),
+                verbs: vec!["get".to_owned(), "list".to_owned()],
+                ..Default::default()
+            }]),
+        }),
+        Object::RoleBinding(RoleBinding {
+            metadata: meta(),
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io".to_owned(),
+                kind: "Role".to_owned(),
+                name: name.to_owned(),
+            },
+            subjects: Some(vec![Subject {
+                kind: "ServiceAccount".to_owned(),
+                name: name.to_owned(),
+                namespace: Some(plan.namespace.clone()),
+                api_group: None,
+            }]),
+        }),
+    ]
+}
+
+fn workers(plan: &Plan) -> StatefulSet {
+    let splits = Splits::of(plan);
+    let script = prelude(&splits, shell::ordinal_from_pod_name(), "ordinal", "worker")
+        + "exec gatling-cluster worker\n";
+    let (readiness, liveness) = pod::tcp_probes(AKKA_PORT);
+    let mut env = vec![pod::env_field("POD_NAME", "metadata.name")];
+    env.extend(common_env(plan, &splits));
+    let container = Container {
+        name: "gatling-worker".to_owned(),
+        command: Some(shell::command("gatling-worker", script)),
+        ports: Some(vec![pod::port("akka", AKKA_PORT)]),
+        readiness_probe: Some(readiness),
+        liveness_probe: Some(liveness),
+        env: Some(env),
+        ..gatling_container(plan)
+    };
+    let spec = PodSpec {
+        containers: vec![container],
+        volumes: Some(base_volumes(plan)),
+        ..Default::default()
+    };
+    workload::worker_set(plan, splits.annotation(plan), spec)
+}
+
+fn master(plan: &Plan, account: &str) -> Job {
+    let splits = Splits::of(plan);
+    let n = plan.load.generators;
+    let check = format!(
+        "  ok=0\n\
+         \x20 if kubectl get pods --namespace \"$POD_NAMESPACE\" --selector \"$WORKER_SELECTOR\" \\\n\
+         \x20     --field-selector status.phase=Running --request-timeout 10s \\\n\
+         \x20     -o jsonpath='{{range .items[*]}}{{.metadata.name}}{{\" \"}}{{.status.podIP}}{{\"\\n\"}}{{end}}' \\\n\
+         \x20     >{tmp}/pods 2>{tmp}/kubectl.err; then\n\
+         \x20   awk 'NF == 2 {{ i = $1; sub(/.*-/, \"\", i); print i, $2 }}' {tmp}/pods | sort -n >{tmp}/ready\n\
+         \x20   count=$(wc -l <{tmp}/ready | tr -d ' ')\n\
+         \x20   status=\"$count of {n} workers are Running with an IP\"\n\
+         \x20   if [ \"$count\" -ge {n} ]; then ok=1; fi\n\
+         \x20 else\n\
+         \x20   status=\"kubectl failed: $(tail -n 1 {tmp}/kubectl.err)\"\n\
+         \x20 fi\n",
+        tmp = pod::TMP_DIR,
+    );
+    let discover = format!(
+        "set -eu\n{wait}\
+         cut -d ' ' -f 2 {tmp}/ready | head -n {n} >{DISCOVERY_DIR}/workers\n\
+         echo \"perfplan: found all {n} Gatling workers\"\n",
+        wait = shell::bounded_wait(
+            &format!("{n} Gatling workers to be Running with an IP"),
+            shell::WAIT_TIMEOUT_SECS,
+            &check,
+            "see kubectl get pods --namespace $POD_NAMESPACE --selector $WORKER_SELECTOR",
+        ),
+        tmp = pod::TMP_DIR,
+    );
+    let discovery_image = plan
+        .gatling
+        .as_ref()
+        .map_or(crate::model::DEFAULT_DISCOVERY_IMAGE, |g| {
+            g.discovery_image.as_str()
+        });
+    let init = Container {
+        name: "discover-workers".to_owned(),
+        image: Some(discovery_image.to_owned()),
+        command: Some(shell::command("discover-workers", discover)),
+        env: Some(vec![
+            pod::env_field("POD_NAMESPACE", "metadata.namespace"),
+            pod::env("WORKER_SELECTOR", meta::selector_text(plan, Component::Worker)),
+            // kubectl caches API discovery under $HOME; the root filesystem is read-only.
+            pod::env("HOME", pod::TMP_DIR),
+        ]),
+        volume_mounts: Some(vec![
+            pod::mount(pod::TMP_VOLUME, pod::TMP_DIR, false),
+            pod::mount(DISCOVERY_VOLUME, DISCOVERY_DIR, false),
+            pod::mount(TOKEN_VOLUME, TOKEN_DIR, true),
+        ]),
+        ..Default::default()
+    };
+    let mut env = vec![
+        pod::env("WORKERS_FILE", format!("{DISCOVERY_DIR}/workers")),
+        pod::env("WORKERS_TOTAL", n.to_string()),
+    ];
+    env.extend(common_env(plan, &splits));
+    if let Some(java) = env.iter_mut().find(|e| e.name == "JAVA_TOOL_OPTIONS") {
+        let total = pod::literal(&format!(" -Dusers={}", splits.users.total));
+        java.value.get_or_insert_default().push_str(&total);
+    }
+    let mut main = gatling_container(plan);
+    main.volume_mounts
+        .get_or_insert_default()
+        .push(pod::mount(DISCOVERY_VOLUME, DISCOVERY_DIR, true));
+    let main = Container {
+        name: "gatling-master".to_owned(),
+        command: Some(vec!["gatling-cluster".to_owned(), "master".to_owned()]),
+        ports: Some(vec![pod::port("akka", AKKA_PORT)]),
+        env: Some(env),
+        ..main
+    };
+    let mut volumes = base_volumes(plan);
+    volumes.push(pod::empty_dir(DISCOVERY_VOLUME));
+    volumes.push(api_token_volume());
+    let spec = PodSpec {
+        service_account_name: Some(account.to_owned()),
+        init_containers: Some(vec![init]),
+        containers: vec![main],
+        volumes: Some(volumes),
+        ..Default::default()
+    };
+    workload::run_once(plan, Component::Master, spec)
+}
+
+/// The token, CA and namespace kubectl reads in-cluster: what the automounted
+/// volume would hold, but mounted into the discovery init container only.
+fn api_token_volume() -> Volume {
+    Volume {
+        name: TOKEN_VOLUME.to_owned(),
+        projected: Some(ProjectedVolumeSource {
+            default_mode: Some(0o440),
+            sources: Some(vec![
+                VolumeProjection {
+                    service_account_token: Some(ServiceAccountTokenProjection {
+                        path: "token".to_owned(),
+                        // The shortest lifetime Kubernetes allows.
+                        expiration_seconds: Some(600),
+                        audience: None,
+                    }),
+                    ..Default::default()
+                },
+                VolumeProjection {
+                    config_map: Some(ConfigMapProjection {
+                        name: "kube-root-ca.crt".to_owned(),
+                        items: Some(vec![KeyToPath {
+                            key: "ca.crt".to_owned(),
+                            path: "ca.crt".to_owned(),
+                            mode: None,
+                        }]),
+                        optional: None,
+                    }),
+                    ..Default::default()
+                },
+                VolumeProjection {
+                    downward_api: Some(DownwardAPIProjection {
+                        items: Some(vec![DownwardAPIVolumeFile {
+                            path: "namespace".to_owned(),
+                            field_ref: Some(ObjectFieldSelector {
+                                api_version: None,
+                                field_path: "metadata.namespace".to_owned(),
+                            }),
+                            ..Default::default()
+                        }]),
+                    }),
+                    ..Default::default()
+                },
+            ]),
+        }),
+        ..Default::default()
+    }
+}
+
+fn runners(plan: &Plan) -> Job {
+    let splits = Splits::of(plan);
+    let n = plan.load.generators;
+    let script = prelude(&splits, shell::index_from_runner_index(), "index", "runner")
+        + &format!(
+            "exec gatling.sh -sf \"$SIMULATIONS_DIR\" -s \"$SIMULATION_CLASS\" \\\n\
+             \x20 -bf {tmp}/gatling-classes -rf \"$RESULTS_DIR\" -rd \"perfplan runner $index of {n}\"\n",
+            tmp = pod::TMP_DIR,
+        );
+    let mut env = vec![pod::env_completion_index("RUNNER_INDEX")];
+    env.extend(common_env(plan, &splits));
+    let container = Container {
+        name: "gatling".to_owned(),
+        command: Some(shell::command("gatling-runner", script)),
+        env: Some(env),
+        ..gatling_container(plan)
+    };
+    let spec = PodSpec {
+        containers: vec![container],
+        volumes: Some(base_volumes(plan)),
+        ..Default::default()
+    };
+    workload::indexed(plan, Component::Runner, splits.annotation(plan), spec)
+}
+
+/// What every load pod's script starts with: read its index into `$<var>` (with
+/// `index_lines`), compute its shares, and append them to the JVM's options.
+fn prelude(splits: &Splits, index_lines: &str, var: &str, role: &str) -> String {
+    format!(
+        "set -eu\n{index_lines}{shares}\
+         export JAVA_TOOL_OPTIONS=\"$JAVA_TOOL_OPTIONS {per_pod} -Dshard=${var}\"\n\
+         echo \"perfplan: Gatling {role} ${var} of {n}: {log}\"\n",
+        shares = splits.shell_lines(var, "users"),
+        per_pod = per_pod_properties(splits),
+        n = splits.users.shards,
+        log = share_log(splits),
+    )
+}
+
+fn per_pod_properties(splits: &Splits) -> &'static str {
+    if splits.rate.is_some() {
+        "-Dusers=$users -Dmax.users=$users -Drate=$rate"
+    } else {
+        "-Dusers=$users"
+    }
+}
+
+fn share_log(splits: &Splits) -> &'static str {
+    if splits.rate.is_some() {
+        "rate=$rate max.users=$users"
+    } else {
+        "users=$users"
+    }
+}
+
+/// Env every Gatling pod gets. `JAVA_TOOL_OPTIONS` holds the properties that are the
+/// same on every pod; the pod's own share is appended by its script.
+fn common_env(plan: &Plan, splits: &Splits) -> Vec<EnvVar> {
+    let (ramp, duration) = (secs(plan.load.ramp_up), secs(plan.load.duration));
+    let mut java = format!(
+        "-Dtarget.url={} -Drampup={ramp} -Dduration={duration} -Dshards={} -Djava.io.tmpdir={}",
+        jvm_safe(plan.target.url_text()),
+        splits.users.shards,
+        pod::TMP_DIR,
+    );
+    if let LoadModel::ArrivalRate { time_unit, .. } = plan.load.model {
+        java.push_str(&format!(" -Drate.unit={}", secs(time_unit)));
+    }
+    let class = plan
+        .gatling
+        .as_ref()
+        .map(|g| g.simulation_class.as_str())
+        .unwrap_or_default();
+    vec![
+        pod::env_field("AKKA_HOSTNAME", "status.podIP"),
+        pod::env("AKKA_PORT", AKKA_PORT.to_string()),
+        pod::env("SIMULATION_CLASS", class),
+        pod::env("SIMULATIONS_DIR", pod::SCRIPT_DIR),
+        pod::env("RESULTS_DIR", pod::RESULTS_DIR),
+        pod::env("TARGET_URL", plan.target.url_text()),
+        pod::env("JAVA_TOOL_OPTIONS", java),
+    ]
+}
+
+/// The JVM splits `JAVA_TOOL_OPTIONS` at whitespace and treats quotes specially. A
+/// serialized URL holds no whitespace; percent-encode the quote characters and
+/// backslash it may still hold, which leaves the URL's meaning unchanged.
+fn jvm_safe(url: &str) -> String {
+    url.replace('\\', "%5C").replace('\'', "%27").replace('"', "%22")
+}
+
+fn gatling_container(plan: &Plan) -> Container {
+    Container {
+        name: String::new(),
+        image: Some(plan.image.clone()),
+        working_dir: Some(pod::TMP_DIR.to_owned()),
+        volume_mounts: Some(vec![
+            pod::mount(pod::SCRIPT_VOLUME, pod::SCRIPT_DIR, true),
+            pod::mount(pod::TMP_VOLUME, pod::TMP_DIR, false),
+            pod::mount(pod::RESULTS_VOLUME, pod::RESULTS_DIR, false),
+        ]),
+        ..Default::default()
+    }
+}
+
+fn base_volumes(plan: &Plan) -> Vec<Volume> {
+    vec![
+        pod::script_volume(plan),
+        pod::empty_dir(pod::TMP_VOLUME),
+        pod::empty_dir(pod::RESULTS_VOLUME),
+    ]
+}

@@ -1,0 +1,294 @@
+//! JMeter: RMI controller and workers.
+//!
+//! Workers are a StatefulSet (`podManagementPolicy: Parallel`) behind a headless
+//! Service, so `<set>-<i>.<service>` resolves for every `i`. JMeter runs the whole
+//! thread group on every worker, so each worker computes its own share from its
+//! ordinal (`-Jthreads` etc.). The controller is a Job (backoffLimit 0) whose init
+//! container waits until every worker resolves, then runs
+//! `jmeter -n -t PLAN -R <every worker> -X` with results on a mounted volume.
+//!
+//! RMI needs fixed ports in both directions: workers listen on 1099 (registry) and
+//! 50000 (`server.rmi.localport`, random by default); workers call back to the
+//! controller on `client.rmi.localport` and the two ports after it.
+
+use super::{Splits, secs};
+use crate::lower::{Component, Flow, Object, Topology, meta, pod, shell, workload};
+use crate::model::{LoadModel, Plan};
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, SecretVolumeSource, Volume};
+
+pub const REGISTRY_PORT: u16 = 1099;
+pub const SERVER_PORT: u16 = 50000;
+/// The first of the three ports the controller listens on for worker callbacks.
+pub const CLIENT_PORT: u16 = 60000;
+const CLIENT_PORTS: [u16; 3] = [CLIENT_PORT, CLIENT_PORT + 1, CLIENT_PORT + 2];
+
+const RMI_DIR: &str = "/etc/perfplan/rmi";
+const RMI_VOLUME: &str = "rmi-keystore";
+
+pub fn lower(plan: &Plan) -> Topology {
+    let mut objects = Vec::new();
+    objects.extend(pod::script_config_map(plan).map(Object::ConfigMap));
+    objects.push(Object::Service(workload::worker_service(
+        plan,
+        &[("rmi-registry", REGISTRY_PORT), ("rmi-server", SERVER_PORT)],
+    )));
+    objects.push(Object::StatefulSet(workers(plan)));
+    objects.push(Object::Job(controller(plan)));
+    let mut rmi = vec![REGISTRY_PORT, SERVER_PORT];
+    rmi.sort_unstable();
+    Topology {
+        objects,
+        load_generators: vec![Component::Worker],
+        flows: vec![
+            Flow {
+                from: Component::Controller,
+                to: Component::Worker,
+                ports: rmi,
+                why: "RMI: the controller starts the test on each worker (registry 1099, server 50000)",
+            },
+            Flow {
+                from: Component::Worker,
+                to: Component::Controller,
+                ports: CLIENT_PORTS.to_vec(),
+                why: "RMI: workers send samples back to the controller (client.rmi.localport)",
+            },
+        ],
+        api_client: None,
+    }
+}
+
+fn workers(plan: &Plan) -> StatefulSet {
+    let splits = Splits::of(plan);
+    let n = plan.load.generators;
+    let script = format!(
+        "set -eu\n{ordinal}\
+         {shares}\
+         echo \"perfplan: JMeter worker $ordinal of {n}: {share_log}\"\n\
+         exec jmeter -s -n -j {tmp}/jmeter-server.log \\\n\
+         \x20 -Djava.rmi.server.hostname=\"$POD_IP\" -Djava.io.tmpdir={tmp} \\\n\
+         \x20 -Jserver_port={REGISTRY_PORT} -Jserver.rmi.localport={SERVER_PORT} \\\n\
+         \x20 -Jshard=\"$ordinal\" -Jshards={n} {load_props} \\\n\
+         {ssl}\
+         \x20 \"$@\"\n",
+        ordinal = shell::ordinal_from_pod_name(),
+        shares = splits.shell_lines("ordinal", "threads"),
+        share_log = share_log(&splits),
+        tmp = pod::TMP_DIR,
+        load_props = load_properties(plan, &splits),
+        ssl = ssl_lines(plan),
+    );
+    let (readiness, liveness) = pod::tcp_probes(REGISTRY_PORT);
+    let mut env = vec![
+        pod::env_field("POD_NAME", "metadata.name"),
+        pod::env_field("POD_IP", "status.podIP"),
+    ];
+    env.extend(target_env(plan));
+    let container = Container {
+        name: "jmeter-worker".to_owned(),
+        command: Some(shell::command("jmeter-worker", script)),
+        args: Some(user_properties(plan)),
+        ports: Some(vec![
+            pod::port("rmi-registry", REGISTRY_PORT),
+            pod::port("rmi-server", SERVER_PORT),
+        ]),
+        readiness_probe: Some(readiness),
+        liveness_probe: Some(liveness),
+        env: Some(env),
+        ..jmeter_container(plan, false)
+    };
+    workload::worker_set(
+        plan,
+        splits.annotation(plan),
+        pod_spec(plan, vec![container], None),
+    )
+}
+
+fn controller(plan: &Plan) -> Job {
+    let set = meta::names(plan).object(Component::Worker.as_str());
+    let n = plan.load.generators;
+    let check = format!(
+        "  ok=1; status=\"\"; i=0\n\
+         \x20 while [ \"$i\" -lt {n} ]; do\n\
+         \x20   host=\"$WORKER_SET-$i.$WORKER_SERVICE\"\n\
+         \x20   if ! getent hosts \"$host\" >/dev/null 2>&1 && ! nslookup \"$host\" >/dev/null 2>&1; then\n\
+         \x20     ok=0; status=\"$host does not resolve yet\"; break\n\
+         \x20   fi\n\
+         \x20   i=$((i + 1))\n\
+         \x20 done\n"
+    );
+    let wait = format!(
+        "set -eu\n{}echo \"perfplan: all {n} JMeter workers resolve\"\n",
+        shell::bounded_wait(
+            &format!("{n} JMeter workers to resolve in DNS"),
+            shell::WAIT_TIMEOUT_SECS,
+            &check,
+            "see kubectl get pods --selector $WORKER_SELECTOR",
+        )
+    );
+    let names_env = vec![
+        // The Service has the StatefulSet's name.
+        pod::env("WORKER_SET", &set),
+        pod::env("WORKER_SERVICE", &set),
+        pod::env("WORKER_SELECTOR", meta::selector_text(plan, Component::Worker)),
+    ];
+    let init = Container {
+        name: "wait-for-workers".to_owned(),
+        command: Some(shell::command("wait-for-workers", wait)),
+        env: Some(names_env.clone()),
+        volume_mounts: Some(vec![pod::mount(pod::TMP_VOLUME, pod::TMP_DIR, false)]),
+        ..jmeter_container(plan, false)
+    };
+    let run = format!(
+        "set -eu\n\
+         hosts=\"\"; i=0\n\
+         while [ \"$i\" -lt {n} ]; do\n\
+         \x20 hosts=\"${{hosts:+$hosts,}}$WORKER_SET-$i.$WORKER_SERVICE:{REGISTRY_PORT}\"\n\
+         \x20 i=$((i + 1))\n\
+         done\n\
+         echo \"perfplan: JMeter controller driving {n} workers\"\n\
+         exec jmeter -n -t \"$TEST_PLAN\" -R \"$hosts\" -X \\\n\
+         \x20 -j {res}/jmeter.log -l {res}/results.jtl -e -o {res}/report \\\n\
+         \x20 -Djava.rmi.server.hostname=\"$POD_IP\" -Djava.io.tmpdir={tmp} \\\n\
+         \x20 -Jclient.rmi.localport={CLIENT_PORT} -Jclient.tries=12 -Jclient.retries_delay=5000 \\\n\
+         \x20 -Jclient.continue_on_fail=false \\\n\
+         {ssl}\
+         \x20 \"$@\"\n",
+        res = pod::RESULTS_DIR,
+        tmp = pod::TMP_DIR,
+        ssl = ssl_lines(plan),
+    );
+    let mut env = vec![
+        pod::env_field("POD_IP", "status.podIP"),
+        pod::env("TEST_PLAN", pod::script_path(plan)),
+    ];
+    env.extend(names_env);
+    env.extend(target_env(plan));
+    let main = Container {
+        name: "jmeter-controller".to_owned(),
+        command: Some(shell::command("jmeter-controller", run)),
+        args: Some(user_properties(plan)),
+        ports: Some(
+            CLIENT_PORTS
+                .iter()
+                .enumerate()
+                .map(|(i, p)| pod::port(&format!("rmi-client-{i}"), *p))
+                .collect(),
+        ),
+        env: Some(env),
+        ..jmeter_container(plan, true)
+    };
+    workload::run_once(
+        plan,
+        Component::Controller,
+        pod_spec(plan, vec![main], Some(init)),
+    )
+}
+
+fn share_log(splits: &Splits) -> &'static str {
+    if splits.rate.is_some() {
+        "rate=$rate max.threads=$threads"
+    } else {
+        "threads=$threads"
+    }
+}
+
+/// The load properties a test plan reads with `${__P(name)}`.
+fn load_properties(plan: &Plan, splits: &Splits) -> String {
+    let (ramp, duration) = (secs(plan.load.ramp_up), secs(plan.load.duration));
+    let mut props = format!("-Jthreads=\"$threads\" -Jrampup={ramp} -Jduration={duration}");
+    if let LoadModel::ArrivalRate { time_unit, .. } = plan.load.model {
+        debug_assert!(splits.rate.is_some());
+        props.push_str(&format!(
+            " -Jmax.threads=\"$threads\" -Jrate=\"$rate\" -Jrate.unit={}",
+            secs(time_unit)
+        ));
+    }
+    props
+}
+
+/// RMI over SSL with the user's keystore Secret, or SSL off because the plan said so.
+/// The password is read from the mounted Secret inside the container: it never
+/// appears in the manifest.
+fn ssl_lines(plan: &Plan) -> String {
+    match keystore(plan) {
+        Some(_) => format!(
+            "  -Jserver.rmi.ssl.keystore.file={RMI_DIR}/rmi_keystore.jks \
+             -Jserver.rmi.ssl.truststore.file={RMI_DIR}/rmi_keystore.jks \\\n\
+             \x20 -Jserver.rmi.ssl.keystore.password=\"$(cat {RMI_DIR}/password)\" \
+             -Jserver.rmi.ssl.truststore.password=\"$(cat {RMI_DIR}/password)\" \\\n"
+        ),
+        None => "  -Jserver.rmi.ssl.disable=true \\\n".to_owned(),
+    }
+}
+
+fn keystore(plan: &Plan) -> Option<&str> {
+    plan.jmeter.as_ref()?.rmi_keystore_secret.as_deref()
+}
+
+/// The target as properties, passed as arguments (never parsed by the shell).
+fn target_env(plan: &Plan) -> Vec<EnvVar> {
+    vec![pod::env("TARGET_URL", plan.target.url_text())]
+}
+
+/// `-J` arguments: the target and the plan's own properties, one argument each,
+/// escaped for the kubelet and never parsed by the shell (`"$@"`).
+fn user_properties(plan: &Plan) -> Vec<String> {
+    let url = &plan.target.url;
+    let mut args = vec![
+        format!("-Jtarget.url={}", plan.target.url_text()),
+        format!("-Jtarget.protocol={}", url.scheme()),
+        format!("-Jtarget.host={}", url.host_str().unwrap_or_default()),
+        format!("-Jtarget.port={}", plan.target.port),
+    ];
+    if let Some(options) = &plan.jmeter {
+        args.extend(options.properties.iter().map(|(k, v)| format!("-J{k}={v}")));
+    }
+    args.iter().map(|a| pod::literal(a)).collect()
+}
+
+fn jmeter_container(plan: &Plan, with_results: bool) -> Container {
+    let mut mounts = vec![
+        pod::mount(pod::SCRIPT_VOLUME, pod::SCRIPT_DIR, true),
+        pod::mount(pod::TMP_VOLUME, pod::TMP_DIR, false),
+    ];
+    if with_results {
+        mounts.push(pod::mount(pod::RESULTS_VOLUME, pod::RESULTS_DIR, false));
+    }
+    if keystore(plan).is_some() {
+        mounts.push(pod::mount(RMI_VOLUME, RMI_DIR, true));
+    }
+    Container {
+        name: String::new(),
+        image: Some(plan.image.clone()),
+        working_dir: Some(pod::TMP_DIR.to_owned()),
+        volume_mounts: Some(mounts),
+        ..Default::default()
+    }
+}
+
+fn pod_spec(plan: &Plan, containers: Vec<Container>, init: Option<Container>) -> PodSpec {
+    let mut volumes = vec![pod::script_volume(plan), pod::empty_dir(pod::TMP_VOLUME)];
+    if init.is_some() {
+        volumes.push(pod::empty_dir(pod::RESULTS_VOLUME));
+    }
+    if let Some(secret) = keystore(plan) {
+        volumes.push(Volume {
+            name: RMI_VOLUME.to_owned(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(secret.to_owned()),
+                // Owner and group (fsGroup) may read; nobody else.
+                default_mode: Some(0o440),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
+    PodSpec {
+        init_containers: init.map(|c| vec![c]),
+        containers,
+        volumes: Some(volumes),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,281 @@
+//! k6: stateless, interchangeable runners; no controller, no RBAC, no init containers.
+//!
+//! Default: an Indexed Job. Runner `i` of `N` runs `--execution-segment i/N:(i+1)/N`
+//! with the shared `--execution-segment-sequence 0,1/N,…,1`, so k6 itself partitions
+//! VUs and arrival rate exactly (3000 users on 7 runners run 3000, never 3003).
+//! `k6.workload: deployment` keeps long-running runners for soak load; Deployment
+//! pods have no index, so validation requires an even split and each runner runs its
+//! equal share with `--linger` (a finished runner idles instead of restarting into a
+//! second run).
+
+use super::{Splits, secs};
+use crate::lower::{Component, Object, Topology, meta, pod, shell, workload};
+use crate::model::{LoadModel, Plan};
+use crate::names::content_hash;
+use crate::spec::K6Workload;
+use crate::split::{LoadSplit, k6_sequence};
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, ConfigMapVolumeSource, Container, EnvVar, ExecAction, PodSpec, Probe, Volume,
+};
+use std::collections::BTreeMap;
+
+/// Where the generated options file (arrival-rate scenarios) is mounted.
+const OPTIONS_DIR: &str = "/etc/perfplan/k6";
+const OPTIONS_VOLUME: &str = "options";
+const OPTIONS_FILE: &str = "options.json";
+
+pub fn lower(plan: &Plan, workload: K6Workload) -> Topology {
+    let splits = Splits::of(plan);
+    let mut objects = Vec::new();
+    objects.extend(pod::script_config_map(plan).map(Object::ConfigMap));
+    let options = options_config_map(plan, workload);
+    let runner = match workload {
+        K6Workload::IndexedJob => Object::Job(indexed_job(plan, &splits, options.as_ref())),
+        K6Workload::Deployment => Object::Deployment(deployment(plan, &splits, options.as_ref())),
+    };
+    objects.extend(options.map(Object::ConfigMap));
+    objects.push(runner);
+    Topology {
+        objects,
+        load_generators: vec![Component::Runner],
+        flows: Vec::new(),
+        api_client: None,
+    }
+}
+
+/// The Indexed Job: one pod per execution segment, each run exactly once.
+fn indexed_job(plan: &Plan, splits: &Splits, options: Option<&ConfigMap>) -> Job {
+    let n = plan.load.generators;
+    let script = format!(
+        "set -eu\n{index}\
+         segment=\"$index/{n}:$((index + 1))/{n}\"\n\
+         echo \"perfplan: k6 runner $index of {n}, execution segment $segment\"\n\
+         exec k6 run --execution-segment \"$segment\" --tag \"perfplan_runner=$index\" \"$@\"\n",
+        index = shell::index_from_runner_index(),
+    );
+    let mut args = vec!["--execution-segment-sequence".to_owned(), k6_sequence(n)];
+    args.extend(load_args(plan, None, options));
+    let mut env = vec![pod::env_completion_index("RUNNER_INDEX")];
+    env.extend(common_env(plan));
+    let container = Container {
+        command: Some(shell::command("k6-runner", script)),
+        args: Some(args),
+        env: Some(env),
+        ..runner_container(plan)
+    };
+    workload::indexed(
+        plan,
+        Component::Runner,
+        splits.annotation(plan),
+        pod_spec(plan, container, options),
+    )
+}
+
+/// The Deployment: N equal runners, each running its share once and then lingering.
+fn deployment(plan: &Plan, splits: &Splits, options: Option<&ConfigMap>) -> Deployment {
+    let mut args = vec!["run".to_owned(), "--linger".to_owned()];
+    args.extend(load_args(plan, Some(splits), options));
+    // A lingering runner serves k6's REST API on localhost:6565; `k6 status` asks it.
+    let k6_status = || Probe {
+        exec: Some(ExecAction {
+            command: Some(vec!["k6".to_owned(), "status".to_owned()]),
+        }),
+        period_seconds: Some(30),
+        timeout_seconds: Some(10),
+        failure_threshold: Some(10),
+        ..Default::default()
+    };
+    let container = Container {
+        command: Some(vec!["k6".to_owned()]),
+        args: Some(args),
+        env: Some(common_env(plan)),
+        readiness_probe: Some(k6_status()),
+        liveness_probe: Some(Probe {
+            initial_delay_seconds: Some(30),
+            ..k6_status()
+        }),
+        ..runner_container(plan)
+    };
+    Deployment {
+        metadata: meta::annotated(
+            plan,
+            meta::names(plan).object("runner"),
+            Some(Component::Runner),
+            splits.annotation(plan),
+        ),
+        spec: Some(DeploymentSpec {
+            replicas: Some(i32::try_from(plan.load.generators).unwrap_or(i32::MAX)),
+            selector: meta::selector(plan, Component::Runner),
+            // A rolling update would run old and new runners side by side: more load
+            // than the plan asks for.
+            strategy: Some(DeploymentStrategy {
+                type_: Some("Recreate".to_owned()),
+                rolling_update: None,
+            }),
+            template: pod::template(
+                plan,
+                Component::Runner,
+                PodSpec {
+                    restart_policy: Some("Always".to_owned()),
+                    ..pod_spec(plan, container, options)
+                },
+            ),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// `k6 run` arguments after the segment: the load and the script. With `per_runner`
+/// (Deployment) the load is each runner's equal share; otherwise it is the total and
+/// the execution segment takes this runner's part.
+fn load_args(plan: &Plan, per_runner: Option<&Splits>, options: Option<&ConfigMap>) -> Vec<String> {
+    let mut args = vec![
+        "--no-usage-report".to_owned(),
+        "--summary-export".to_owned(),
+        format!("{}/summary.json", pod::RESULTS_DIR),
+    ];
+    if let LoadModel::Users(total) = plan.load.model {
+        let users = per_runner.map_or(total, |s| s.users.base());
+        let (ramp, duration) = (secs(plan.load.ramp_up), secs(plan.load.duration));
+        if ramp == 0 {
+            args.extend(["--vus".to_owned(), users.to_string()]);
+            args.extend(["--duration".to_owned(), format!("{duration}s")]);
+        } else {
+            // CLI stages override any vus/duration/stages/scenarios in the script.
+            args.extend(["--stage".to_owned(), format!("{ramp}s:{users}")]);
+            if duration > ramp {
+                args.extend(["--stage".to_owned(), format!("{}s:{users}", duration - ramp)]);
+            }
+        }
+    }
+    if options.is_some() {
+        args.extend(["--config".to_owned(), format!("{OPTIONS_DIR}/{OPTIONS_FILE}")]);
+    }
+    args.push(pod::script_path(plan));
+    args
+}
+
+/// Arrival-rate load has no CLI shortcut: it is an options file with one scenario.
+/// `None` for the closed model (users), which the CLI flags express.
+fn options_config_map(plan: &Plan, workload: K6Workload) -> Option<ConfigMap> {
+    let LoadModel::ArrivalRate {
+        rate,
+        time_unit,
+        max_users,
+    } = plan.load.model
+    else {
+        return None;
+    };
+    let n = plan.load.generators;
+    // Deployment runners have no segment: each gets its (even) share.
+    let (rate, max_users) = match workload {
+        K6Workload::IndexedJob => (rate, max_users),
+        K6Workload::Deployment => (
+            LoadSplit::new(rate, n).base(),
+            LoadSplit::new(max_users, n).base(),
+        ),
+    };
+    let json = options_json(plan, rate, secs(time_unit), max_users);
+    let name = meta::names(plan).object(&format!("options-{}", content_hash(&json)));
+    Some(ConfigMap {
+        metadata: meta::annotated(
+            plan,
+            name,
+            None,
+            BTreeMap::from([(
+                meta::PURPOSE.to_owned(),
+                "k6 options: the arrival-rate scenario".to_owned(),
+            )]),
+        ),
+        data: Some(BTreeMap::from([(OPTIONS_FILE.to_owned(), json)])),
+        immutable: Some(true),
+        ..Default::default()
+    })
+}
+
+/// The scenario: constant arrival rate, or ramping from 0 over `rampUp` and holding.
+fn options_json(plan: &Plan, rate: u64, time_unit: u64, max_users: u64) -> String {
+    let (ramp, duration) = (secs(plan.load.ramp_up), secs(plan.load.duration));
+    let scenario = if ramp == 0 {
+        serde_json::json!({
+            "executor": "constant-arrival-rate",
+            "rate": rate,
+            "timeUnit": format!("{time_unit}s"),
+            "duration": format!("{duration}s"),
+            "preAllocatedVUs": max_users,
+            "maxVUs": max_users,
+        })
+    } else {
+        let mut stages = vec![serde_json::json!({"target": rate, "duration": format!("{ramp}s")})];
+        if duration > ramp {
+            stages.push(serde_json::json!({"target": rate, "duration": format!("{}s", duration - ramp)}));
+        }
+        serde_json::json!({
+            "executor": "ramping-arrival-rate",
+            "startRate": 0,
+            "timeUnit": format!("{time_unit}s"),
+            "stages": stages,
+            "preAllocatedVUs": max_users,
+            "maxVUs": max_users,
+        })
+    };
+    let options = serde_json::json!({"scenarios": {"perfplan": scenario}});
+    serde_json::to_string_pretty(&options).expect("JSON values always serialize") + "\n"
+}
+
+/// What every runner is told, whatever the workload.
+fn common_env(plan: &Plan) -> Vec<EnvVar> {
+    let users = match plan.load.model {
+        LoadModel::Users(u) => u,
+        LoadModel::ArrivalRate { max_users, .. } => max_users,
+    };
+    vec![
+        pod::env("RUNNERS_TOTAL", plan.load.generators.to_string()),
+        pod::env("VU_COUNT", users.to_string()),
+        pod::env("TARGET_URL", plan.target.url_text()),
+    ]
+}
+
+fn runner_container(plan: &Plan) -> Container {
+    Container {
+        name: "k6".to_owned(),
+        image: Some(plan.image.clone()),
+        working_dir: Some(pod::TMP_DIR.to_owned()),
+        volume_mounts: Some(vec![
+            pod::mount(pod::SCRIPT_VOLUME, pod::SCRIPT_DIR, true),
+            pod::mount(OPTIONS_VOLUME, OPTIONS_DIR, true),
+            pod::mount(pod::TMP_VOLUME, pod::TMP_DIR, false),
+            pod::mount(pod::RESULTS_VOLUME, pod::RESULTS_DIR, false),
+        ]),
+        ..Default::default()
+    }
+}
+
+fn pod_spec(plan: &Plan, mut container: Container, options: Option<&ConfigMap>) -> PodSpec {
+    let mut volumes = vec![pod::script_volume(plan)];
+    match options.and_then(|o| o.metadata.name.clone()) {
+        Some(name) => volumes.push(Volume {
+            name: OPTIONS_VOLUME.to_owned(),
+            config_map: Some(ConfigMapVolumeSource {
+                name,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        None => {
+            if let Some(mounts) = container.volume_mounts.as_mut() {
+                mounts.retain(|m| m.name != OPTIONS_VOLUME);
+            }
+        }
+    }
+    volumes.push(pod::empty_dir(pod::TMP_VOLUME));
+    volumes.push(pod::empty_dir(pod::RESULTS_VOLUME));
+    PodSpec {
+        containers: vec![container],
+        volumes: Some(volumes),
+        ..Default::default()
+    }
+}

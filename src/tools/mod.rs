@@ -1,0 +1,63 @@
+//! Lowering per tool: one file per tool, each producing a [`Topology`](crate::lower::Topology).
+
+pub mod gatling;
+pub mod jmeter;
+pub mod k6;
+
+use crate::model::{LoadModel, Plan};
+use crate::split::LoadSplit;
+use std::collections::BTreeMap;
+
+/// The splits of a plan's load over its generators, by what is split.
+#[derive(Debug, Clone)]
+pub struct Splits {
+    /// Users (closed model) or max users (arrival rate).
+    pub users: LoadSplit,
+    /// Iterations per time unit (arrival rate only).
+    pub rate: Option<LoadSplit>,
+}
+
+impl Splits {
+    pub fn of(plan: &Plan) -> Self {
+        let n = plan.load.generators;
+        match plan.load.model {
+            LoadModel::Users(users) => Splits {
+                users: LoadSplit::new(users, n),
+                rate: None,
+            },
+            LoadModel::ArrivalRate { rate, max_users, .. } => Splits {
+                users: LoadSplit::new(max_users, n),
+                rate: Some(LoadSplit::new(rate, n)),
+            },
+        }
+    }
+
+    /// Shell lines setting `$<users_var>` (and `$rate` for an arrival rate) to the
+    /// shares of the pod whose index is in `$<index_var>`.
+    pub fn shell_lines(&self, index_var: &str, users_var: &str) -> String {
+        let mut out = format!("{users_var}={}\n", self.users.shell_share(index_var));
+        if let Some(rate) = self.rate {
+            out.push_str(&format!("rate={}\n", rate.shell_share(index_var)));
+        }
+        out
+    }
+
+    /// The `perfplan.dev/split` annotation: what each generator runs.
+    pub fn annotation(&self, plan: &Plan) -> BTreeMap<String, String> {
+        let text = match (self.rate, plan.load.model) {
+            (Some(rate), LoadModel::ArrivalRate { time_unit, .. }) => format!(
+                "rate per {}s {}; max users {}",
+                time_unit.as_secs(),
+                rate.summary(),
+                self.users.summary()
+            ),
+            _ => format!("users {}", self.users.summary()),
+        };
+        BTreeMap::from([(crate::lower::meta::SPLIT.to_owned(), text)])
+    }
+}
+
+/// Whole seconds of a validated duration (validation accepts whole seconds only).
+pub fn secs(d: std::time::Duration) -> u64 {
+    d.as_secs()
+}

@@ -1,0 +1,275 @@
+//! A plan is untrusted input. Values with quotes, `$()`, backticks, `;` and spaces
+//! must reach the tools verbatim, as data, and never be executed by the container's
+//! shell or expanded by the kubelet.
+//!
+//! These tests run each generated container command with the real `sh`, as the
+//! kubelet would start it (downward-API values filled in, `$$` reduced to `$`), with
+//! stub `jmeter`/`k6`/`gatling.sh`/`gatling-cluster` binaries that record the
+//! arguments and environment they receive.
+
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+const CANARY: &str = "PWNED";
+
+/// A value built to break out of every quoting mistake, and to create `CANARY` in
+/// the working folder if it ever runs.
+fn hostile() -> String {
+    format!("a'b\"c `touch {CANARY}` $(touch {CANARY}) ; touch {CANARY} # $HOME ${{HOME}} $(HOME) $$ \\ end")
+}
+
+fn write_plan(dir: &Path, body: &str, script: (&str, &str)) -> perfplan::Plan {
+    std::fs::write(dir.join(script.0), script.1).unwrap();
+    let text = format!("perfplan: v1\nname: hostile\nnamespace: perf\n{body}");
+    let source = perfplan::Source::new("hostile.yaml", text, dir);
+    match perfplan::validate(&source) {
+        Ok(v) => v.plan,
+        Err(r) => panic!("{r}"),
+    }
+}
+
+/// Stub tools that record argv (one per line) and `JAVA_TOOL_OPTIONS`.
+fn stubs(dir: &Path) -> std::path::PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["jmeter", "k6", "gatling.sh", "gatling-cluster"] {
+        let path = bin.join(tool);
+        std::fs::write(
+            &path,
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$STUB_OUT/argv\"\nprintf '%s' \"${JAVA_TOOL_OPTIONS:-}\" > \"$STUB_OUT/java\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    bin
+}
+
+/// The kubelet's expansion of `$(NAME)` references and `$$` escapes.
+fn kubelet_expand(s: &str, env: &[(String, String)]) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if let Some(after) = tail.strip_prefix("$$") {
+            out.push('$');
+            rest = after;
+        } else if let Some(body) = tail.strip_prefix("$(")
+            && let Some(end) = body.find(')')
+            && let Some((_, v)) = env.iter().find(|(k, _)| *k == body[..end])
+        {
+            out.push_str(v);
+            rest = &body[end + 1..];
+        } else {
+            out.push('$');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What the downward API would give the pod at index 3.
+fn field(path: &str) -> String {
+    match path {
+        "metadata.name" => "hostile-worker-3".to_owned(),
+        "status.podIP" => "10.1.2.3".to_owned(),
+        "metadata.namespace" => "perf".to_owned(),
+        p if p.contains("job-completion-index") => "3".to_owned(),
+        p => panic!("unexpected field {p}"),
+    }
+}
+
+struct Run {
+    argv: Vec<String>,
+    java: String,
+}
+
+/// Run a container's `sh -c` command as the kubelet would.
+fn run_container(container: &Value, dir: &Path) -> Run {
+    let mut env: Vec<(String, String)> = Vec::new();
+    for e in container["env"].as_array().into_iter().flatten() {
+        let name = e["name"].as_str().unwrap().to_owned();
+        let value = match e.get("value").and_then(Value::as_str) {
+            Some(v) => kubelet_expand(v, &env),
+            None => field(
+                e.pointer("/valueFrom/fieldRef/fieldPath")
+                    .unwrap()
+                    .as_str()
+                    .unwrap(),
+            ),
+        };
+        env.push((name, value));
+    }
+    let strings = |key: &str| -> Vec<String> {
+        container[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| kubelet_expand(v.as_str().unwrap(), &env))
+            .collect()
+    };
+    let command = strings("command");
+    let args = strings("args");
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let bin = stubs(dir);
+    let status = Command::new(&command[0])
+        .args(&command[1..])
+        .args(&args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("STUB_OUT", &out)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .status()
+        .unwrap();
+    assert!(status.success(), "{command:?} failed");
+    assert!(!dir.join(CANARY).exists(), "a plan value was executed");
+    Run {
+        argv: std::fs::read_to_string(out.join("argv"))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+        java: std::fs::read_to_string(out.join("java")).unwrap(),
+    }
+}
+
+/// The load-generating containers of a compiled plan.
+fn containers(plan: &perfplan::Plan) -> Vec<(String, Value)> {
+    perfplan::compile(plan)
+        .manifests
+        .iter()
+        .filter_map(|m| m.value.pointer("/spec/template/spec/containers").cloned())
+        .flat_map(|cs| cs.as_array().unwrap().clone())
+        .map(|c| (c["name"].as_str().unwrap().to_owned(), c))
+        .collect()
+}
+
+#[test]
+fn jmeter_properties_and_url_reach_jmeter_verbatim() {
+    let dir = tempfile::tempdir().unwrap();
+    let value = hostile();
+    let escaped = serde_json::to_string(&value).unwrap();
+    let plan = write_plan(
+        dir.path(),
+        &format!(
+            "tool: jmeter\nscript: t.jmx\nload: {{users: 10, generators: 4, duration: 1m}}\n\
+             target: {{url: \"https://10.0.0.1/$(touch {CANARY})/a;b'c\"}}\n\
+             jmeter:\n  rmi: {{ssl: false}}\n  properties:\n    evil: {escaped}\n"
+        ),
+        ("t.jmx", "<jmeterTestPlan/>"),
+    );
+    let url = plan.target.url_text().to_owned();
+    assert!(url.contains("$(touch"), "the URL keeps its `$(`: {url}");
+    for (name, c) in containers(&plan) {
+        let run = run_container(&c, dir.path());
+        assert!(
+            run.argv.contains(&format!("-Jevil={value}")),
+            "{name}: {:?}",
+            run.argv
+        );
+        assert!(
+            run.argv.contains(&format!("-Jtarget.url={url}")),
+            "{name}: {:?}",
+            run.argv
+        );
+        if name == "jmeter-worker" {
+            // Worker 3 of 4 with 10 users: 3, 3, 2, 2.
+            assert!(run.argv.contains(&"-Jthreads=2".to_owned()), "{:?}", run.argv);
+            assert!(run.argv.contains(&"-Jshard=3".to_owned()), "{:?}", run.argv);
+        } else {
+            let hosts = run.argv.iter().skip_while(|a| *a != "-R").nth(1).unwrap();
+            assert_eq!(
+                hosts,
+                "hostile-jmeter-worker-0.hostile-jmeter-worker:1099,hostile-jmeter-worker-1.hostile-jmeter-worker:1099,\
+                 hostile-jmeter-worker-2.hostile-jmeter-worker:1099,hostile-jmeter-worker-3.hostile-jmeter-worker:1099"
+            );
+        }
+    }
+}
+
+#[test]
+fn k6_runners_get_their_segment_and_the_url_as_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        &format!(
+            "tool: k6\nscript: t.js\nload: {{users: 3000, generators: 7, duration: 1m}}\n\
+             target: {{url: \"http://10.0.0.1:8080/`touch {CANARY}`/$(touch {CANARY})\"}}\n"
+        ),
+        ("t.js", "export default function () {}\n"),
+    );
+    let (_, c) = containers(&plan).remove(0);
+    let run = run_container(&c, dir.path());
+    let seg = run.argv.iter().position(|a| a == "--execution-segment").unwrap();
+    assert_eq!(run.argv[seg + 1], "3/7:4/7");
+    assert_eq!(run.argv[0], "run");
+    let env = c["env"].as_array().unwrap();
+    let url = env.iter().find(|e| e["name"] == "TARGET_URL").unwrap()["value"]
+        .as_str()
+        .unwrap();
+    assert_eq!(kubelet_expand(url, &[]), plan.target.url_text());
+}
+
+#[test]
+fn gatling_runners_get_their_share_as_system_properties() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        &format!(
+            "tool: gatling\nscript: S.scala\nload: {{users: 1001, generators: 4, duration: 1m}}\n\
+             target: {{url: \"https://10.0.0.1/a'b/$(touch {CANARY})\"}}\n\
+             gatling: {{simulationClass: a.S, mode: independent}}\n"
+        ),
+        ("S.scala", "package a\nclass S\n"),
+    );
+    let (_, c) = containers(&plan).remove(0);
+    let run = run_container(&c, dir.path());
+    // 1001 over 4: 251, 250, 250, 250; runner 3 gets 250.
+    assert!(run.java.contains(" -Dusers=250 "), "{}", run.java);
+    assert!(run.java.contains("-Dshard=3"), "{}", run.java);
+    assert!(
+        run.java.contains("-Dtarget.url=https://10.0.0.1/a%27b/$(touch"),
+        "{}",
+        run.java
+    );
+    assert!(
+        !run.java.contains('\''),
+        "no quote reaches the JVM's option parser"
+    );
+    assert_eq!(run.argv[..4], ["-sf", "/etc/perfplan/script", "-s", "a.S"]);
+}
+
+#[test]
+fn every_generated_script_is_free_of_plan_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "tool: jmeter\nscript: t.jmx\nload: {users: 10, generators: 2, duration: 1m}\n\
+         target: {url: \"https://10.0.0.1/unique-path-marker\"}\n\
+         jmeter:\n  rmi: {ssl: false}\n  properties: {marker: unique-value-marker}\n",
+        ("t.jmx", "<jmeterTestPlan/>"),
+    );
+    for m in perfplan::compile(&plan).manifests {
+        let Some(spec) = m.value.pointer("/spec/template/spec") else {
+            continue;
+        };
+        for c in ["initContainers", "containers"]
+            .iter()
+            .flat_map(|k| spec[*k].as_array().cloned().unwrap_or_default())
+        {
+            if let Some(script) = c.pointer("/command/2").and_then(Value::as_str) {
+                for marker in ["unique-path-marker", "unique-value-marker", "hostile"] {
+                    assert!(
+                        !script.contains(marker),
+                        "plan text `{marker}` in a script:\n{script}"
+                    );
+                }
+            }
+        }
+    }
+}
