@@ -214,9 +214,49 @@ fn compile_rejects_invalid_plans_with_nothing_on_stdout() {
     assert_eq!(invalid.status.code(), Some(1));
     assert!(invalid.stdout.is_empty(), "no partial bundle on stdout");
     assert!(text(&invalid.stderr).contains("perfplan::load::too_few_users"));
-    let helm = perfplan(&["compile", "plans/k6-basic.yaml", "--format", "helm-values"]);
-    assert_eq!(helm.status.code(), Some(2));
-    assert!(helm.stdout.is_empty());
+}
+
+#[test]
+fn compile_helm_values_warns_or_fails_under_strict() {
+    let out = perfplan(&["compile", "plans/k6-uneven.yaml", "--format", "helm-values"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let golden = std::fs::read_to_string(root().join("golden/helm/k6-uneven/values.yaml")).unwrap();
+    assert!(
+        out.stdout == golden.as_bytes(),
+        "stdout differs from golden/helm/k6-uneven/values.yaml"
+    );
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("perfplan::helm::unmapped"), "{stderr}");
+    assert!(
+        stderr.contains("k6-uneven.yaml:9:10"),
+        "the warning points at load.users: {stderr}"
+    );
+
+    let strict = perfplan(&[
+        "compile",
+        "plans/k6-uneven.yaml",
+        "--format",
+        "helm-values",
+        "--strict",
+    ]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(strict.stdout.is_empty(), "nothing is emitted under --strict");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("values");
+    let written = perfplan(&[
+        "compile",
+        "plans/gatling-cluster.yaml",
+        "--format",
+        "helm-values",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(written.status.code(), Some(0), "{}", text(&written.stderr));
+    assert_eq!(
+        listing(&dir),
+        listing(&root().join("golden/helm/gatling-cluster"))
+    );
 }
 
 #[test]

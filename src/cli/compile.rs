@@ -2,6 +2,7 @@
 //! on stdout as one YAML stream or with `-o DIR` as a folder for `kubectl apply -k`.
 
 use super::{CliResult, Context, Output, Status, load_plan};
+use crate::diag::{Diagnostic, Report, codes};
 use std::io::Write;
 
 /// Compile a plan into Kubernetes manifests.
@@ -22,6 +23,11 @@ pub struct Args {
     /// `json` prints diagnostics as a JSON array on stdout.
     #[arg(long, value_enum, default_value = "human")]
     output: Output,
+
+    /// With `--format helm-values`: a plan field the chart cannot express is an error
+    /// (exit 1) instead of a warning.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -38,23 +44,15 @@ pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
             return Ok(Status::Invalid);
         }
     };
+    if let Format::HelmValues = args.format {
+        return helm_values(ctx, &args, validated);
+    }
     if matches!(args.output, Output::Human) {
         ctx.report(std::slice::from_ref(&validated.report), args.output);
     }
-    if let Format::HelmValues = args.format {
-        return Err(format!(
-            "`{}` is valid, but compiling to Helm values is not available in this version yet",
-            args.plan
-        ));
-    }
     let bundle = crate::compile(&validated.plan);
     match &args.out {
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bundle.to_yaml_stream().as_bytes())
-                .and_then(|()| out.flush())
-                .map_err(|e| format!("cannot write to stdout: {e}"))?;
-        }
+        None => write_stdout(&bundle.to_yaml_stream())?,
         Some(dir) => {
             crate::emit::write_folder(dir, &bundle.files())?;
             eprintln!(
@@ -66,4 +64,52 @@ pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
         }
     }
     Ok(Status::Ok)
+}
+
+/// Values for the plan's chart; unmapped fields are warnings at their place in the
+/// plan (errors under `--strict`, which then writes nothing).
+fn helm_values(ctx: &Context, args: &Args, validated: crate::Validated) -> CliResult {
+    let values = crate::emit::helm::values(&validated.plan);
+    let source = validated.report.source.clone();
+    let mut diagnostics = validated.report.diagnostics;
+    for u in &values.unmapped {
+        let span = crate::validate::span_at(&source, &u.path);
+        let d = if args.strict {
+            Diagnostic::error(codes::HELM_UNMAPPED, span, u.message.clone())
+        } else {
+            Diagnostic::warning(codes::HELM_UNMAPPED, span, u.message.clone())
+        };
+        diagnostics.push(
+            d.label(format!("not expressible in {}", values.chart))
+                .help(u.help.clone()),
+        );
+    }
+    let report = Report::new(source, diagnostics);
+    if args.strict && report.has_errors() {
+        ctx.report(&[report], args.output);
+        return Ok(Status::Invalid);
+    }
+    if matches!(args.output, Output::Human) {
+        ctx.report(&[report], args.output);
+    }
+    match &args.out {
+        None => write_stdout(&values.values_yaml)?,
+        Some(dir) => {
+            crate::emit::write_folder(dir, &values.files())?;
+            eprintln!(
+                "perfplan: wrote {} values to {} (install with the commands in {}/INSTALL.md)",
+                values.chart,
+                dir.display(),
+                dir.display()
+            );
+        }
+    }
+    Ok(Status::Ok)
+}
+
+fn write_stdout(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write to stdout: {e}"))
 }

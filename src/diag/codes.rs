@@ -114,4 +114,6 @@ codes! {
     JMETER_PROPERTY = "perfplan::jmeter::property";
     /// A relaxation that only `posture: baseline` allows.
     SECURITY_POSTURE = "perfplan::security::posture";
+    /// A plan field the Helm chart has no key for (a warning; an error under `--strict`).
+    HELM_UNMAPPED = "perfplan::helm::unmapped";
 }

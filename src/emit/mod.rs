@@ -2,6 +2,8 @@
 //! or as a folder with one file per object and a `kustomization.yaml`.
 
 mod folder;
+pub mod helm;
+pub mod helm_values;
 
 pub use folder::{MARKER, write_folder};
 
@@ -65,11 +67,11 @@ impl Manifest {
 /// 1.1 readers would otherwise read a number or boolean (`"1099"`, `"on"`), and
 /// multi-line strings (scripts) as literal blocks. Long single-line strings stay on
 /// one line (no folding), so a changed value is a one-line diff.
-pub fn to_yaml(value: &Value) -> String {
+pub fn to_yaml<T: serde::Serialize>(value: &T) -> String {
     let mut options = serde_saphyr::SerializerOptions::default();
     options.folded_wrap_chars = usize::MAX / 2;
     options.min_fold_chars = usize::MAX / 2;
-    serde_saphyr::to_string_with_options(value, options).expect("JSON values always serialize to YAML")
+    serde_saphyr::to_string_with_options(value, options).expect("plain data always serializes to YAML")
 }
 
 /// Every object of a compiled plan, in install order.

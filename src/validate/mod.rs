@@ -62,6 +62,21 @@ pub fn validate(source: &Source) -> Result<Validated, Report> {
     }
 }
 
+/// The span of the value at `path` in a valid plan's source, or of its nearest
+/// parent the plan spells out: for diagnostics raised after validation (e.g. a field
+/// a Helm chart cannot express).
+pub fn span_at(source: &Source, path: &[&str]) -> Span {
+    match parse::parse(source) {
+        Ok(root) => Ctx {
+            root: &root,
+            source,
+            diagnostics: Vec::new(),
+        }
+        .span(path),
+        Err(_) => Span { offset: 0, len: 0 },
+    }
+}
+
 /// Run every semantic rule; a `Plan` only when all of them produced their value.
 fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
     rules::tool_blocks(ctx, spec);

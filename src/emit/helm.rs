@@ -1,0 +1,524 @@
+//! `compile --format helm-values`: the plan drives the chart that matches its tool
+//! (`perf-jmeter`, `perf-k6`, `perf-gatling`, 1.0.0) instead of perfplan's own bundle.
+//!
+//! Emits `values.yaml` (commented where a key's meaning is not obvious), the
+//! ConfigMap holding the script under the key the chart reads, and `INSTALL.md` with
+//! the exact commands. Every plan field the chart cannot express is reported as an
+//! [`Unmapped`] (a warning, or an error under `--strict`), never dropped silently.
+
+use super::helm_values::*;
+use crate::lower::meta;
+use crate::model::{Egress, LoadModel, Peer as PlanPeer, Plan, Script};
+use crate::names::content_hash;
+use crate::spec::{GatlingMode, K6Workload, Posture, Tool};
+use crate::split::LoadSplit;
+use k8s_openapi::api::core::v1::ConfigMap;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const CHART_VERSION: &str = "1.0.0";
+pub const CHART_REPOSITORY: &str = "oci://ghcr.io/markslilley/charts";
+
+/// A plan field the chart has no key for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmapped {
+    /// The field's path in the plan (for its source span).
+    pub path: Vec<&'static str>,
+    pub message: String,
+    pub help: String,
+}
+
+/// The chart values of one plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HelmValues {
+    pub chart: &'static str,
+    /// The plan's name, used as the Helm release name.
+    pub release: String,
+    pub namespace: String,
+    /// `values.yaml`.
+    pub values_yaml: String,
+    /// The values as JSON, for validation against the published schema.
+    pub values: serde_json::Value,
+    /// The ConfigMap holding the script, unless the plan names an existing one.
+    pub config_map: Option<super::Manifest>,
+    pub unmapped: Vec<Unmapped>,
+}
+
+/// The chart for a tool.
+pub fn chart(tool: Tool) -> &'static str {
+    match tool {
+        Tool::Jmeter => "perf-jmeter",
+        Tool::K6 => "perf-k6",
+        Tool::Gatling => "perf-gatling",
+    }
+}
+
+/// The key under which each chart reads the script.
+fn script_key(plan: &Plan) -> String {
+    match plan.tool() {
+        Tool::Jmeter => "test-plan.jmx".to_owned(),
+        Tool::K6 => "script.js".to_owned(),
+        Tool::Gatling => {
+            let class = plan.gatling.as_ref().map_or("", |g| g.simulation_class.as_str());
+            format!("{}.scala", class.rsplit('.').next().unwrap_or(class))
+        }
+    }
+}
+
+/// Build the values for the plan's chart.
+pub fn values(plan: &Plan) -> HelmValues {
+    let mut unmapped = common_unmapped(plan);
+    let (config_map_name, config_map) = script_config_map(plan, &mut unmapped);
+    let common = common(plan);
+    let global = Global {
+        image_pull_secrets: plan.image_pull_secrets.clone(),
+    };
+    let role = role(plan);
+    let (values, comments) = match plan.tool() {
+        Tool::Jmeter => {
+            jmeter_unmapped(plan, &mut unmapped);
+            let v = JmeterValues {
+                global,
+                common,
+                test: JmeterTest { config_map_name },
+                worker: role,
+            };
+            (to_value(&v), serialize(&v))
+        }
+        Tool::K6 => {
+            k6_unmapped(plan, &mut unmapped);
+            let v = K6Values {
+                global,
+                common,
+                test: K6Test {
+                    config_map_name,
+                    vu_count: total_users(plan),
+                },
+                runner: role,
+            };
+            (to_value(&v), serialize(&v))
+        }
+        Tool::Gatling => {
+            gatling_unmapped(plan, &mut unmapped);
+            let v = GatlingValues {
+                global,
+                common,
+                test: GatlingTest {
+                    config_map_name,
+                    simulation_class: plan
+                        .gatling
+                        .as_ref()
+                        .map(|g| g.simulation_class.clone())
+                        .unwrap_or_default(),
+                },
+                worker: role,
+            };
+            (to_value(&v), serialize(&v))
+        }
+    };
+    let chart = chart(plan.tool());
+    HelmValues {
+        chart,
+        release: plan.name.clone(),
+        namespace: plan.namespace.clone(),
+        values_yaml: header(plan, chart, config_map.as_ref()) + &commented(&comments, &COMMENTS),
+        values,
+        config_map,
+        unmapped,
+    }
+}
+
+fn to_value<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).expect("values serialize")
+}
+
+/// YAML in the struct's own key order (global first, the chart's keys next).
+fn serialize<T: Serialize>(v: &T) -> String {
+    super::to_yaml(v)
+}
+
+fn total_users(plan: &Plan) -> u64 {
+    match plan.load.model {
+        LoadModel::Users(u) => u,
+        LoadModel::ArrivalRate { max_users, .. } => max_users,
+    }
+}
+
+/// The script under the chart's key, in a content-hashed ConfigMap; or the plan's
+/// existing ConfigMap, with a warning if its key is not the one the chart reads.
+fn script_config_map(plan: &Plan, unmapped: &mut Vec<Unmapped>) -> (String, Option<super::Manifest>) {
+    let key = script_key(plan);
+    match &plan.script {
+        Script::Inline { content, .. } => {
+            let name =
+                meta::names(plan).object(&format!("test-{}", content_hash(&format!("{key}\n{content}"))));
+            let config_map = ConfigMap {
+                metadata: meta::annotated(
+                    plan,
+                    name.clone(),
+                    None,
+                    BTreeMap::from([(
+                        meta::PURPOSE.to_owned(),
+                        format!("test script for the {} chart", chart(plan.tool())),
+                    )]),
+                ),
+                data: Some(BTreeMap::from([(key, content.clone())])),
+                immutable: Some(true),
+                ..Default::default()
+            };
+            let object = crate::lower::Object::ConfigMap(config_map);
+            (
+                name,
+                Some(
+                    super::Bundle::new(std::slice::from_ref(&object))
+                        .manifests
+                        .remove(0),
+                ),
+            )
+        }
+        Script::Existing {
+            config_map,
+            key: have,
+        } => {
+            if *have != key {
+                unmapped.push(Unmapped {
+                    path: vec!["script", "key"],
+                    message: format!("{} reads the script from the key `{key}`, not `{have}`", chart(plan.tool())),
+                    help: format!("store the script under `{key}` in ConfigMap `{config_map}`, or let perfplan embed a script file"),
+                });
+            }
+            (config_map.clone(), None)
+        }
+    }
+}
+
+fn common(plan: &Plan) -> Common {
+    let s = &plan.security;
+    Common {
+        common_labels: plan.labels.clone(),
+        pod_security_context: PodSecurityContext {
+            run_as_non_root: (s.run_as_user != 0).then_some(true),
+            run_as_user: s.run_as_user,
+            run_as_group: s.run_as_group,
+            fs_group: s.run_as_group,
+            seccomp_profile: SeccompProfile {
+                type_: "RuntimeDefault".to_owned(),
+            },
+        },
+        security_context: SecurityContext {
+            allow_privilege_escalation: false,
+            privileged: false,
+            read_only_root_filesystem: !(s.posture == Posture::Baseline && s.writable_root_filesystem),
+            capabilities: Capabilities {
+                drop: vec!["ALL".to_owned()],
+            },
+        },
+        network_policy: NetworkPolicy {
+            enabled: true,
+            egress: plan.target.egress.iter().map(egress).collect(),
+        },
+    }
+}
+
+fn egress(rule: &Egress) -> EgressRule {
+    let selector = |labels: &Option<BTreeMap<String, String>>| {
+        labels.as_ref().map(|l| Selector {
+            match_labels: l.clone(),
+        })
+    };
+    let peer = match &rule.peer {
+        PlanPeer::Cidr { cidr, except } => Peer {
+            ip_block: Some(IpBlock {
+                cidr: cidr.to_string(),
+                except: except.iter().map(ToString::to_string).collect(),
+            }),
+            namespace_selector: None,
+            pod_selector: None,
+        },
+        PlanPeer::Pods {
+            namespace_labels,
+            pod_labels,
+        } => Peer {
+            ip_block: None,
+            namespace_selector: selector(namespace_labels),
+            pod_selector: selector(pod_labels),
+        },
+    };
+    EgressRule {
+        to: vec![peer],
+        ports: rule
+            .ports
+            .iter()
+            .map(|p| Port {
+                port: *p,
+                protocol: "TCP".to_owned(),
+            })
+            .collect(),
+    }
+}
+
+fn role(plan: &Plan) -> Role {
+    let (repository, tag, digest) = split_image(&plan.image);
+    let q = || Quantities {
+        cpu: plan.resources.cpu.clone(),
+        memory: plan.resources.memory.clone(),
+    };
+    Role {
+        replicas: plan.load.generators,
+        image: Image {
+            repository,
+            tag,
+            digest,
+            pull_policy: "Always".to_owned(),
+        },
+        resources: Resources {
+            requests: q(),
+            limits: q(),
+        },
+    }
+}
+
+/// `repo:tag` or `repo@sha256:…` (validated as pinned) into its parts.
+fn split_image(image: &str) -> (String, Option<String>, Option<String>) {
+    if let Some((repo, digest)) = image.split_once('@') {
+        return (repo.to_owned(), None, Some(digest.to_owned()));
+    }
+    let slash = image.rfind('/').map_or(0, |i| i + 1);
+    match image[slash..].rfind(':') {
+        Some(i) => (
+            image[..slash + i].to_owned(),
+            Some(image[slash + i + 1..].to_owned()),
+            None,
+        ),
+        None => (image.to_owned(), None, None),
+    }
+}
+
+/// What no chart can express.
+fn common_unmapped(plan: &Plan) -> Vec<Unmapped> {
+    let chart = chart(plan.tool());
+    let mut out = vec![Unmapped {
+        path: vec!["load", "duration"],
+        message: format!("{chart} has no key for the test duration"),
+        help: "the script decides how long the test runs; make it match `load.duration`".to_owned(),
+    }];
+    if !plan.load.ramp_up.is_zero() {
+        out.push(Unmapped {
+            path: vec!["load", "rampUp"],
+            message: format!("{chart} has no key for the ramp-up"),
+            help: "the script decides the ramp-up; make it match `load.rampUp`".to_owned(),
+        });
+    }
+    if matches!(plan.load.model, LoadModel::ArrivalRate { .. }) {
+        out.push(Unmapped {
+            path: vec!["load", "arrivalRate"],
+            message: format!("{chart} has no key for an arrival rate"),
+            help: "the script's scenario decides the rate; perfplan's own bundle (`--format bundle`) splits it exactly"
+                .to_owned(),
+        });
+    }
+    out.push(Unmapped {
+        path: vec!["target", "url"],
+        message: format!("{chart} has no key for the target URL"),
+        help: "the script must name the target itself; the NetworkPolicy egress in the values does allow it"
+            .to_owned(),
+    });
+    out
+}
+
+fn jmeter_unmapped(plan: &Plan, out: &mut Vec<Unmapped>) {
+    let n = plan.load.generators;
+    let split = LoadSplit::new(total_users(plan), n);
+    let per_worker = if split.remainder() == 0 {
+        format!("{} threads", split.base())
+    } else {
+        format!(
+            "{} or {} threads (no single count is exact)",
+            split.base(),
+            split.base() + 1
+        )
+    };
+    out.push(Unmapped {
+        path: vec!["load", "users"],
+        message: "perf-jmeter has no key for the thread count".to_owned(),
+        help: format!(
+            "JMeter runs the test plan's whole thread group on every worker: with {n} workers, set the thread \
+             group to {per_worker} so the total is {}",
+            split.total
+        ),
+    });
+    if let Some(options) = &plan.jmeter {
+        if !options.properties.is_empty() {
+            out.push(Unmapped {
+                path: vec!["jmeter", "properties"],
+                message: "perf-jmeter has no key for JMeter properties".to_owned(),
+                help: "put the properties in the test plan's User Defined Variables".to_owned(),
+            });
+        }
+        if options.rmi_keystore_secret.is_some() {
+            out.push(Unmapped {
+                path: vec!["jmeter", "rmi", "keystoreSecret"],
+                message: "perf-jmeter has no key for an RMI keystore".to_owned(),
+                help: "check how the chart secures RMI before running it on a shared cluster".to_owned(),
+            });
+        }
+    }
+}
+
+fn k6_unmapped(plan: &Plan, out: &mut Vec<Unmapped>) {
+    let split = LoadSplit::new(total_users(plan), plan.load.generators);
+    if split.remainder() != 0 {
+        out.push(Unmapped {
+            path: vec!["load", "users"],
+            message: format!(
+                "perf-k6 gives each runner ceil(vuCount / replicas) users: {} over {} runs {}, not {}",
+                split.total,
+                split.shards,
+                split.total.div_ceil(u64::from(split.shards)) * u64::from(split.shards),
+                split.total
+            ),
+            help: "choose users divisible by generators, or use perfplan's own bundle, which splits exactly"
+                .to_owned(),
+        });
+    }
+    if matches!(plan.shape, crate::names::Shape::K6(K6Workload::Deployment)) {
+        out.push(Unmapped {
+            path: vec!["k6", "workload"],
+            message: "perf-k6 has no key for the runner workload kind".to_owned(),
+            help: "the chart decides how runners are deployed".to_owned(),
+        });
+    }
+}
+
+fn gatling_unmapped(plan: &Plan, out: &mut Vec<Unmapped>) {
+    out.push(Unmapped {
+        path: vec!["load", "users"],
+        message: "perf-gatling has no key for the number of users".to_owned(),
+        help: "the simulation's injection profile decides the users".to_owned(),
+    });
+    if matches!(plan.shape, crate::names::Shape::Gatling(GatlingMode::Independent)) {
+        out.push(Unmapped {
+            path: vec!["gatling", "mode"],
+            message: "perf-gatling runs Gatling in cluster mode only".to_owned(),
+            help: "use perfplan's own bundle for independent mode".to_owned(),
+        });
+    }
+}
+
+/// Comments for keys whose meaning is not obvious, by dotted path.
+static COMMENTS: [(&str, &str); 9] = [
+    (
+        "global.imagePullSecrets",
+        "Secrets for pulling the images (plan: imagePullSecrets).",
+    ),
+    (
+        "test.configMapName",
+        "The ConfigMap holding the script under the key the chart reads; apply it first (see INSTALL.md).",
+    ),
+    (
+        "test.vuCount",
+        "Total virtual users across all runners (plan: load.users).",
+    ),
+    (
+        "runner.replicas",
+        "Load-generating pods: the one value that scales the test (plan: load.generators).",
+    ),
+    (
+        "worker.replicas",
+        "Load-generating pods: the one value that scales the test (plan: load.generators).",
+    ),
+    (
+        "podSecurityContext",
+        "Pod Security Standards \"restricted\" (plan: security).",
+    ),
+    (
+        "securityContext",
+        "Every container: no privilege escalation, no capabilities, read-only root filesystem.",
+    ),
+    (
+        "networkPolicy",
+        "Load may reach only the target (plan: target.allow).",
+    ),
+    ("commonLabels", "Added to every object (plan: labels)."),
+];
+
+/// Insert `# comment` lines above the keys named in `comments`.
+fn commented(yaml: &str, comments: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    for line in yaml.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let body = line.trim_start();
+        if !body.starts_with("- ")
+            && let Some((key, _)) = body.split_once(':')
+        {
+            while stack.last().is_some_and(|(i, _)| *i >= indent) {
+                stack.pop();
+            }
+            stack.push((indent, key.to_owned()));
+            let path = stack
+                .iter()
+                .map(|(_, k)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(".");
+            if let Some((_, text)) = comments.iter().find(|(p, _)| *p == path) {
+                out.push_str(&format!("{}# {text}\n", " ".repeat(indent)));
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+fn header(plan: &Plan, chart: &str, config_map: Option<&super::Manifest>) -> String {
+    let apply = config_map.map_or(String::new(), |m| {
+        format!(
+            "#   kubectl apply --namespace {} -f {}   # written by `compile --format helm-values -o DIR`\n",
+            plan.namespace,
+            m.file_name()
+        )
+    });
+    format!(
+        "# Values for the {chart} chart, generated by perfplan from plan `{name}`.\n\
+         # Edit the plan, not this file. Install with:\n\
+         {apply}\
+         #   helm install {name} {CHART_REPOSITORY}/{chart} --version {CHART_VERSION} --namespace {ns} -f values.yaml\n",
+        name = plan.name,
+        ns = plan.namespace,
+    )
+}
+
+impl HelmValues {
+    /// The files of the `-o` folder: `values.yaml`, the ConfigMap, `INSTALL.md`.
+    pub fn files(&self) -> Vec<(String, String)> {
+        let mut files = vec![("values.yaml".to_owned(), self.values_yaml.clone())];
+        let mut steps = String::new();
+        if let Some(m) = &self.config_map {
+            files.push((m.file_name(), m.to_yaml()));
+            steps.push_str(&format!(
+                "kubectl apply --namespace {} -f {}\n",
+                self.namespace,
+                m.file_name()
+            ));
+        }
+        steps.push_str(&format!(
+            "helm install {} {CHART_REPOSITORY}/{} --version {CHART_VERSION} --namespace {} -f values.yaml\n",
+            self.release, self.chart, self.namespace
+        ));
+        let mut install = format!(
+            "# Installing `{}` with the {} chart\n\n\
+             Generated by perfplan; edit the plan, not these files. From this folder:\n\n\
+             ```sh\n{steps}```\n",
+            self.release, self.chart
+        );
+        if !self.unmapped.is_empty() {
+            install.push_str("\nWhat the chart cannot express (perfplan's own bundle does):\n\n");
+            for u in &self.unmapped {
+                install.push_str(&format!("- `{}`: {} ({})\n", u.path.join("."), u.message, u.help));
+            }
+        }
+        files.push(("INSTALL.md".to_owned(), install));
+        files
+    }
+}
