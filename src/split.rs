@@ -59,21 +59,28 @@ impl LoadSplit {
         }
     }
 
-    /// A POSIX `sh` arithmetic expansion that computes the share of the shard whose
-    /// index is in the shell variable `index_var`. Every pod of a workload shares one
-    /// template, so this constant-size expression replaces a per-pod table.
-    /// `index_var` must be a shell identifier; the numbers come from validated integers.
-    pub fn shell_share(&self, index_var: &str) -> String {
-        debug_assert!(index_var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-        if self.remainder() == 0 {
-            return self.base().to_string();
-        }
-        format!(
-            "$(( {base} + ( {index_var} < {rem} ? 1 : 0 ) ))",
-            base = self.base(),
-            rem = self.remainder()
-        )
+    /// The env vars a pod computes its share from with [`shell_share`]: `<P>_BASE`
+    /// and `<P>_REMAINDER`. Numbers live in env, not in script text, so scaling a
+    /// plan changes these values and never the script.
+    pub fn env(&self, prefix: &str) -> [(String, String); 2] {
+        [
+            (format!("{prefix}_BASE"), self.base().to_string()),
+            (format!("{prefix}_REMAINDER"), self.remainder().to_string()),
+        ]
     }
+}
+
+/// A POSIX `sh` arithmetic expansion for the share of the shard whose index is in
+/// `$<index_var>`, from the env vars of [`LoadSplit::env`] with `prefix`. Every pod
+/// of a workload shares one template, so this constant expression replaces a
+/// per-pod table. Arguments must be shell identifiers (perfplan's own constants).
+pub fn shell_share(index_var: &str, prefix: &str) -> String {
+    debug_assert!(
+        [index_var, prefix]
+            .iter()
+            .all(|v| v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    );
+    format!("$(( {prefix}_BASE + ( {index_var} < {prefix}_REMAINDER ? 1 : 0 ) ))")
 }
 
 /// k6's execution segment of runner `i` of `n`: `i/n:(i+1)/n`, with `0` and `1`
@@ -129,10 +136,11 @@ mod tests {
             let split = LoadSplit::new(total, n);
             let indices: Vec<u32> = [0, 1, n / 2, n - 1].into_iter().filter(|i| *i < n).collect();
             for i in indices {
-                let script = format!("i={i}; echo {}", split.shell_share("i"));
+                let script = format!("i={i}; echo {}", shell_share("i", "USERS"));
                 let out = std::process::Command::new("sh")
                     .arg("-c")
                     .arg(&script)
+                    .envs(split.env("USERS"))
                     .output()
                     .unwrap();
                 let got: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();

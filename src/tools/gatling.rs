@@ -125,6 +125,7 @@ fn workers(plan: &Plan) -> StatefulSet {
         + "exec gatling-cluster worker\n";
     let (readiness, liveness) = pod::tcp_probes(AKKA_PORT);
     let mut env = vec![pod::env_field("POD_NAME", "metadata.name")];
+    env.extend(splits.env());
     env.extend(common_env(plan, &splits));
     let container = Container {
         name: "gatling-worker".to_owned(),
@@ -154,8 +155,8 @@ fn master(plan: &Plan, account: &str) -> Job {
          \x20     >{tmp}/pods 2>{tmp}/kubectl.err; then\n\
          \x20   awk 'NF == 2 {{ i = $1; sub(/.*-/, \"\", i); print i, $2 }}' {tmp}/pods | sort -n >{tmp}/ready\n\
          \x20   count=$(wc -l <{tmp}/ready | tr -d ' ')\n\
-         \x20   status=\"$count of {n} workers are Running with an IP\"\n\
-         \x20   if [ \"$count\" -ge {n} ]; then ok=1; fi\n\
+         \x20   status=\"$count of $GENERATORS workers are Running with an IP\"\n\
+         \x20   if [ \"$count\" -ge \"$GENERATORS\" ]; then ok=1; fi\n\
          \x20 else\n\
          \x20   status=\"kubectl failed: $(tail -n 1 {tmp}/kubectl.err)\"\n\
          \x20 fi\n",
@@ -163,10 +164,10 @@ fn master(plan: &Plan, account: &str) -> Job {
     );
     let discover = format!(
         "set -eu\n{wait}\
-         cut -d ' ' -f 2 {tmp}/ready | head -n {n} >{DISCOVERY_DIR}/workers\n\
-         echo \"perfplan: found all {n} Gatling workers\"\n",
+         cut -d ' ' -f 2 {tmp}/ready | head -n \"$GENERATORS\" >{DISCOVERY_DIR}/workers\n\
+         echo \"perfplan: found all $GENERATORS Gatling workers\"\n",
         wait = shell::bounded_wait(
-            &format!("{n} Gatling workers to be Running with an IP"),
+            "$GENERATORS Gatling workers to be Running with an IP",
             shell::WAIT_TIMEOUT_SECS,
             &check,
             "see kubectl get pods --namespace $POD_NAMESPACE --selector $WORKER_SELECTOR",
@@ -185,6 +186,7 @@ fn master(plan: &Plan, account: &str) -> Job {
         command: Some(shell::command("discover-workers", discover)),
         env: Some(vec![
             pod::env_field("POD_NAMESPACE", "metadata.namespace"),
+            pod::env("GENERATORS", n.to_string()),
             pod::env("WORKER_SELECTOR", meta::selector_text(plan, Component::Worker)),
             // kubectl caches API discovery under $HOME; the root filesystem is read-only.
             pod::env("HOME", pod::TMP_DIR),
@@ -279,14 +281,14 @@ fn api_token_volume() -> Volume {
 
 fn runners(plan: &Plan) -> Job {
     let splits = Splits::of(plan);
-    let n = plan.load.generators;
     let script = prelude(&splits, shell::index_from_runner_index(), "index", "runner")
         + &format!(
             "exec gatling.sh -sf \"$SIMULATIONS_DIR\" -s \"$SIMULATION_CLASS\" \\\n\
-             \x20 -bf {tmp}/gatling-classes -rf \"$RESULTS_DIR\" -rd \"perfplan runner $index of {n}\"\n",
+             \x20 -bf {tmp}/gatling-classes -rf \"$RESULTS_DIR\" -rd \"perfplan runner $index of $GENERATORS\"\n",
             tmp = pod::TMP_DIR,
         );
     let mut env = vec![pod::env_completion_index("RUNNER_INDEX")];
+    env.extend(splits.env());
     env.extend(common_env(plan, &splits));
     let container = Container {
         name: "gatling".to_owned(),
@@ -308,10 +310,9 @@ fn prelude(splits: &Splits, index_lines: &str, var: &str, role: &str) -> String 
     format!(
         "set -eu\n{index_lines}{shares}\
          export JAVA_TOOL_OPTIONS=\"$JAVA_TOOL_OPTIONS {per_pod} -Dshard=${var}\"\n\
-         echo \"perfplan: Gatling {role} ${var} of {n}: {log}\"\n",
+         echo \"perfplan: Gatling {role} ${var} of $GENERATORS: {log}\"\n",
         shares = splits.shell_lines(var, "users"),
         per_pod = per_pod_properties(splits),
-        n = splits.users.shards,
         log = share_log(splits),
     )
 }

@@ -61,15 +61,14 @@ pub fn lower(plan: &Plan) -> Topology {
 
 fn workers(plan: &Plan) -> StatefulSet {
     let splits = Splits::of(plan);
-    let n = plan.load.generators;
     let script = format!(
         "set -eu\n{ordinal}\
          {shares}\
-         echo \"perfplan: JMeter worker $ordinal of {n}: {share_log}\"\n\
+         echo \"perfplan: JMeter worker $ordinal of $GENERATORS: {share_log}\"\n\
          exec jmeter -s -n -j {tmp}/jmeter-server.log \\\n\
          \x20 -Djava.rmi.server.hostname=\"$POD_IP\" -Djava.io.tmpdir={tmp} \\\n\
          \x20 -Jserver_port={REGISTRY_PORT} -Jserver.rmi.localport={SERVER_PORT} \\\n\
-         \x20 -Jshard=\"$ordinal\" -Jshards={n} {load_props} \\\n\
+         \x20 -Jshard=\"$ordinal\" -Jshards=\"$GENERATORS\" {load_props} \\\n\
          {ssl}\
          \x20 \"$@\"\n",
         ordinal = shell::ordinal_from_pod_name(),
@@ -84,6 +83,7 @@ fn workers(plan: &Plan) -> StatefulSet {
         pod::env_field("POD_NAME", "metadata.name"),
         pod::env_field("POD_IP", "status.podIP"),
     ];
+    env.extend(splits.env());
     env.extend(target_env(plan));
     let container = Container {
         name: "jmeter-worker".to_owned(),
@@ -107,10 +107,9 @@ fn workers(plan: &Plan) -> StatefulSet {
 
 fn controller(plan: &Plan) -> Job {
     let set = meta::names(plan).object(Component::Worker.as_str());
-    let n = plan.load.generators;
     let check = format!(
         "  ok=1; status=\"\"; i=0\n\
-         \x20 while [ \"$i\" -lt {n} ]; do\n\
+         \x20 while [ \"$i\" -lt \"$GENERATORS\" ]; do\n\
          \x20   host=\"$WORKER_SET-$i.$WORKER_SERVICE\"\n\
          \x20   if ! getent hosts \"$host\" >/dev/null 2>&1 && ! nslookup \"$host\" >/dev/null 2>&1; then\n\
          \x20     ok=0; status=\"$host does not resolve yet\"; break\n\
@@ -119,15 +118,16 @@ fn controller(plan: &Plan) -> Job {
          \x20 done\n"
     );
     let wait = format!(
-        "set -eu\n{}echo \"perfplan: all {n} JMeter workers resolve\"\n",
+        "set -eu\n{}echo \"perfplan: all $GENERATORS JMeter workers resolve\"\n",
         shell::bounded_wait(
-            &format!("{n} JMeter workers to resolve in DNS"),
+            "$GENERATORS JMeter workers to resolve in DNS",
             shell::WAIT_TIMEOUT_SECS,
             &check,
             "see kubectl get pods --selector $WORKER_SELECTOR",
         )
     );
     let names_env = vec![
+        pod::env("GENERATORS", plan.load.generators.to_string()),
         // The Service has the StatefulSet's name.
         pod::env("WORKER_SET", &set),
         pod::env("WORKER_SERVICE", &set),
@@ -143,11 +143,11 @@ fn controller(plan: &Plan) -> Job {
     let run = format!(
         "set -eu\n\
          hosts=\"\"; i=0\n\
-         while [ \"$i\" -lt {n} ]; do\n\
+         while [ \"$i\" -lt \"$GENERATORS\" ]; do\n\
          \x20 hosts=\"${{hosts:+$hosts,}}$WORKER_SET-$i.$WORKER_SERVICE:{REGISTRY_PORT}\"\n\
          \x20 i=$((i + 1))\n\
          done\n\
-         echo \"perfplan: JMeter controller driving {n} workers\"\n\
+         echo \"perfplan: JMeter controller driving $GENERATORS workers\"\n\
          exec jmeter -n -t \"$TEST_PLAN\" -R \"$hosts\" -X \\\n\
          \x20 -j {res}/jmeter.log -l {res}/results.jtl -e -o {res}/report \\\n\
          \x20 -Djava.rmi.server.hostname=\"$POD_IP\" -Djava.io.tmpdir={tmp} \\\n\

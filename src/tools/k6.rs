@@ -47,15 +47,17 @@ pub fn lower(plan: &Plan, workload: K6Workload) -> Topology {
 
 /// The Indexed Job: one pod per execution segment, each run exactly once.
 fn indexed_job(plan: &Plan, splits: &Splits, options: Option<&ConfigMap>) -> Job {
-    let n = plan.load.generators;
     let script = format!(
         "set -eu\n{index}\
-         segment=\"$index/{n}:$((index + 1))/{n}\"\n\
-         echo \"perfplan: k6 runner $index of {n}, execution segment $segment\"\n\
+         segment=\"$index/$RUNNERS_TOTAL:$((index + 1))/$RUNNERS_TOTAL\"\n\
+         echo \"perfplan: k6 runner $index of $RUNNERS_TOTAL, execution segment $segment\"\n\
          exec k6 run --execution-segment \"$segment\" --tag \"perfplan_runner=$index\" \"$@\"\n",
         index = shell::index_from_runner_index(),
     );
-    let mut args = vec!["--execution-segment-sequence".to_owned(), k6_sequence(n)];
+    let mut args = vec![
+        "--execution-segment-sequence".to_owned(),
+        k6_sequence(plan.load.generators),
+    ];
     args.extend(load_args(plan, None, options));
     let mut env = vec![pod::env_completion_index("RUNNER_INDEX")];
     env.extend(common_env(plan));

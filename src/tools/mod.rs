@@ -5,7 +5,8 @@ pub mod jmeter;
 pub mod k6;
 
 use crate::model::{LoadModel, Plan};
-use crate::split::LoadSplit;
+use crate::split::{LoadSplit, shell_share};
+use k8s_openapi::api::core::v1::EnvVar;
 use std::collections::BTreeMap;
 
 /// The splits of a plan's load over its generators, by what is split.
@@ -33,13 +34,24 @@ impl Splits {
     }
 
     /// Shell lines setting `$<users_var>` (and `$rate` for an arrival rate) to the
-    /// shares of the pod whose index is in `$<index_var>`.
+    /// shares of the pod whose index is in `$<index_var>`, from [`Splits::env`].
     pub fn shell_lines(&self, index_var: &str, users_var: &str) -> String {
-        let mut out = format!("{users_var}={}\n", self.users.shell_share(index_var));
-        if let Some(rate) = self.rate {
-            out.push_str(&format!("rate={}\n", rate.shell_share(index_var)));
+        let mut out = format!("{users_var}={}\n", shell_share(index_var, "USERS"));
+        if self.rate.is_some() {
+            out.push_str(&format!("rate={}\n", shell_share(index_var, "RATE")));
         }
         out
+    }
+
+    /// The env vars the share lines read: the generator count and each split's base
+    /// and remainder.
+    pub fn env(&self) -> Vec<EnvVar> {
+        let mut pairs = vec![("GENERATORS".to_owned(), self.users.shards.to_string())];
+        pairs.extend(self.users.env("USERS"));
+        if let Some(rate) = self.rate {
+            pairs.extend(rate.env("RATE"));
+        }
+        pairs.iter().map(|(k, v)| crate::lower::pod::env(k, v)).collect()
     }
 
     /// The `perfplan.dev/split` annotation: what each generator runs.
