@@ -107,7 +107,7 @@ fn workers(plan: &Plan) -> StatefulSet {
 
 fn controller(plan: &Plan) -> Job {
     let set = meta::names(plan).object(Component::Worker.as_str());
-    let check = format!(
+    let check = concat!(
         "  ok=1; status=\"\"; i=0\n\
          \x20 while [ \"$i\" -lt \"$GENERATORS\" ]; do\n\
          \x20   host=\"$WORKER_SET-$i.$WORKER_SERVICE\"\n\
@@ -122,7 +122,7 @@ fn controller(plan: &Plan) -> Job {
         shell::bounded_wait(
             "$GENERATORS JMeter workers to resolve in DNS",
             shell::WAIT_TIMEOUT_SECS,
-            &check,
+            check,
             "see kubectl get pods --selector $WORKER_SELECTOR",
         )
     );
