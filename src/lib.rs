@@ -16,6 +16,7 @@
 
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod lower;
 pub mod model;

@@ -1,19 +1,174 @@
-//! `perfplan diff OLD NEW`: what a plan change does to the cluster.
+//! `perfplan diff OLD NEW`: what a plan change does to the cluster. Each side is a
+//! plan, a compiled bundle (folder or YAML stream file), or `-` (standard input).
+//! Exit codes like diff(1): 0 no differences, 1 differences, 2 an error.
 
-use super::{CliResult, Context};
+use super::{CliResult, Context, Output, Status};
+use crate::diff::{self, render};
+use crate::emit::{Bundle, Manifest};
+use serde_json::Value;
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
 
-/// Compare two plans or compiled bundles, object by object (not built yet).
+/// Compare two plans or compiled bundles, object by object and field by field.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The old plan file or bundle folder.
+    /// The old side: a plan file, a bundle folder or YAML stream, or `-`.
     old: String,
-    /// The new plan file or bundle folder.
+    /// The new side: a plan file, a bundle folder or YAML stream, or `-`.
     new: String,
+
+    /// `fields` (default): changed fields by path. `unified`: a classic unified diff
+    /// of each changed object's YAML.
+    #[arg(long, value_enum, default_value = "fields")]
+    format: Format,
+
+    /// `json` prints the differences as JSON on stdout, for bots.
+    #[arg(long, value_enum, default_value = "human")]
+    output: Output,
 }
 
-pub(super) fn run(_: &Context, args: Args) -> CliResult {
-    Err(format!(
-        "`perfplan diff {} {}`: diff is not available in this version yet",
-        args.old, args.new
-    ))
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Fields,
+    Unified,
+}
+
+pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
+    if args.old == "-" && args.new == "-" {
+        return Err("only one side of a diff can be `-` (standard input)".to_owned());
+    }
+    let Some(old) = side(ctx, &args.old, args.output)? else {
+        return Ok(Status::Error);
+    };
+    let Some(new) = side(ctx, &args.new, args.output)? else {
+        return Ok(Status::Error);
+    };
+    let d = diff::diff(&old, &new);
+    let text = match (args.output, args.format) {
+        (Output::Json, _) => render::json(&d),
+        (Output::Human, Format::Unified) => diff::unified_yaml(&old, &new, &d),
+        (Output::Human, Format::Fields) => {
+            render::human(&d, ctx.color.enabled(std::io::stdout().is_terminal()))
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write to stdout: {e}"))?;
+    Ok(if d.is_empty() { Status::Ok } else { Status::Invalid })
+}
+
+/// One side as a bundle. `Ok(None)`: an invalid plan, whose diagnostics were printed.
+fn side(ctx: &Context, arg: &str, output: Output) -> Result<Option<Bundle>, String> {
+    let path = Path::new(arg);
+    if arg != "-" && path.is_dir() {
+        return read_folder(path).map(Some);
+    }
+    let text = if arg == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .take(crate::parse::MAX_PLAN_BYTES as u64 * 64)
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
+        text
+    } else {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read `{arg}`: {e}"))?
+    };
+    if is_plan(&text) {
+        if arg == "-" {
+            return plan_from_text(ctx, &text, output);
+        }
+        return match super::load_plan(arg)? {
+            Ok(v) => Ok(Some(crate::compile(&v.plan))),
+            Err(report) => {
+                ctx.report(&[report], output);
+                Ok(None)
+            }
+        };
+    }
+    parse_stream(arg, &text).map(|manifests| Some(Bundle { manifests }))
+}
+
+/// A plan names its format version at the top level; a bundle never does.
+fn is_plan(text: &str) -> bool {
+    text.lines().any(|l| l.starts_with("perfplan:"))
+}
+
+/// stdin was consumed to sniff it, so validate the text already read.
+fn plan_from_text(ctx: &Context, text: &str, output: Output) -> Result<Option<Bundle>, String> {
+    let cwd = std::env::current_dir().map_err(|e| format!("cannot find the current folder: {e}"))?;
+    let source = crate::parse::decode("<stdin>", text.as_bytes(), &cwd);
+    match source.map(|s| crate::validate(&s)) {
+        Ok(Ok(v)) => Ok(Some(crate::compile(&v.plan))),
+        Ok(Err(report)) | Err(report) => {
+            ctx.report(&[report], output);
+            Ok(None)
+        }
+    }
+}
+
+/// Kubernetes objects from a multi-document YAML stream.
+fn parse_stream(name: &str, text: &str) -> Result<Vec<Manifest>, String> {
+    let docs: Vec<Value> = serde_saphyr::from_multiple(text)
+        .map_err(|e| format!("`{name}` is neither a plan nor a YAML bundle: {e}"))?;
+    docs.into_iter()
+        .filter(|d| !d.is_null())
+        .map(|d| {
+            if d.get("apiVersion").and_then(Value::as_str).is_none()
+                || d.get("kind").and_then(Value::as_str).is_none()
+            {
+                return Err(format!(
+                    "`{name}` holds a document without apiVersion and kind: it is neither a plan nor a bundle"
+                ));
+            }
+            Ok(Manifest::from_value(d))
+        })
+        .collect()
+}
+
+/// A bundle folder: the files its kustomization.yaml lists, in that order, or every
+/// YAML file in name order.
+fn read_folder(dir: &Path) -> Result<Bundle, String> {
+    let shown = dir.display();
+    let listed = match std::fs::read_to_string(dir.join("kustomization.yaml")) {
+        Ok(text) => {
+            let k: Value =
+                serde_saphyr::from_str(&text).map_err(|e| format!("`{shown}/kustomization.yaml`: {e}"))?;
+            k.get("resources")
+                .and_then(Value::as_array)
+                .map(|r| {
+                    r.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        }
+        Err(_) => {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .map_err(|e| format!("cannot read `{shown}`: {e}"))?
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    let mut manifests = Vec::new();
+    for name in listed {
+        if name.contains('/') || name.contains("..") {
+            return Err(format!(
+                "`{shown}/kustomization.yaml` lists `{name}`: only files in the folder are read"
+            ));
+        }
+        let file = dir.join(&name);
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
+        manifests.extend(parse_stream(&file.display().to_string(), &text)?);
+    }
+    if manifests.is_empty() {
+        return Err(format!("`{shown}` holds no Kubernetes objects"));
+    }
+    Ok(Bundle { manifests })
 }

@@ -36,6 +36,11 @@ impl Manifest {
             Object::Job(o) => serde_json::to_value(o),
         }
         .expect("k8s-openapi objects always serialize to JSON");
+        Manifest::from_value(value)
+    }
+
+    /// A manifest from an object read back from YAML (a bundle folder or stream).
+    pub fn from_value(value: Value) -> Self {
         let text = |path: &str| {
             value
                 .pointer(path)

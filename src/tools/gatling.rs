@@ -126,7 +126,7 @@ fn workers(plan: &Plan) -> StatefulSet {
     let (readiness, liveness) = pod::tcp_probes(AKKA_PORT);
     let mut env = vec![pod::env_field("POD_NAME", "metadata.name")];
     env.extend(splits.env());
-    env.extend(common_env(plan, &splits));
+    env.extend(common_env(plan));
     let container = Container {
         name: "gatling-worker".to_owned(),
         command: Some(shell::command("gatling-worker", script)),
@@ -202,7 +202,7 @@ fn master(plan: &Plan, account: &str) -> Job {
         pod::env("WORKERS_FILE", format!("{DISCOVERY_DIR}/workers")),
         pod::env("WORKERS_TOTAL", n.to_string()),
     ];
-    env.extend(common_env(plan, &splits));
+    env.extend(common_env(plan));
     if let Some(java) = env.iter_mut().find(|e| e.name == "JAVA_TOOL_OPTIONS") {
         let total = pod::literal(&format!(" -Dusers={}", splits.users.total));
         java.value.get_or_insert_default().push_str(&total);
@@ -289,7 +289,7 @@ fn runners(plan: &Plan) -> Job {
         );
     let mut env = vec![pod::env_completion_index("RUNNER_INDEX")];
     env.extend(splits.env());
-    env.extend(common_env(plan, &splits));
+    env.extend(common_env(plan));
     let container = Container {
         name: "gatling".to_owned(),
         command: Some(shell::command("gatling-runner", script)),
@@ -309,7 +309,7 @@ fn runners(plan: &Plan) -> Job {
 fn prelude(splits: &Splits, index_lines: &str, var: &str, role: &str) -> String {
     format!(
         "set -eu\n{index_lines}{shares}\
-         export JAVA_TOOL_OPTIONS=\"$JAVA_TOOL_OPTIONS {per_pod} -Dshard=${var}\"\n\
+         export JAVA_TOOL_OPTIONS=\"$JAVA_TOOL_OPTIONS {per_pod} -Dshard=${var} -Dshards=$GENERATORS\"\n\
          echo \"perfplan: Gatling {role} ${var} of $GENERATORS: {log}\"\n",
         shares = splits.shell_lines(var, "users"),
         per_pod = per_pod_properties(splits),
@@ -335,12 +335,11 @@ fn share_log(splits: &Splits) -> &'static str {
 
 /// Env every Gatling pod gets. `JAVA_TOOL_OPTIONS` holds the properties that are the
 /// same on every pod; the pod's own share is appended by its script.
-fn common_env(plan: &Plan, splits: &Splits) -> Vec<EnvVar> {
+fn common_env(plan: &Plan) -> Vec<EnvVar> {
     let (ramp, duration) = (secs(plan.load.ramp_up), secs(plan.load.duration));
     let mut java = format!(
-        "-Dtarget.url={} -Drampup={ramp} -Dduration={duration} -Dshards={} -Djava.io.tmpdir={}",
+        "-Dtarget.url={} -Drampup={ramp} -Dduration={duration} -Djava.io.tmpdir={}",
         jvm_safe(plan.target.url_text()),
-        splits.users.shards,
         pod::TMP_DIR,
     );
     if let LoadModel::ArrivalRate { time_unit, .. } = plan.load.model {

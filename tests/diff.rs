@@ -1,0 +1,222 @@
+//! `perfplan diff` end to end: snapshots of each tool's scale-up, script change,
+//! posture change and target change (golden/diff/<tool>-<change>.txt), exit codes,
+//! JSON and unified output.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use support::*;
+
+struct Case {
+    plan: &'static str,
+    tool: &'static str,
+}
+
+const CASES: [Case; 3] = [
+    Case {
+        plan: "jmeter-basic",
+        tool: "jmeter",
+    },
+    Case {
+        plan: "k6-basic",
+        tool: "k6",
+    },
+    Case {
+        plan: "gatling-cluster",
+        tool: "gatling",
+    },
+];
+
+/// The plan text with one change applied.
+fn changed(text: &str, change: &str) -> String {
+    let replace_line = |text: &str, starts: &str, with: &str| {
+        let line = text.lines().find(|l| l.trim_start().starts_with(starts)).unwrap();
+        let indent = &line[..line.len() - line.trim_start().len()];
+        text.replacen(line, &format!("{indent}{with}"), 1)
+    };
+    match change {
+        "scale-up" => {
+            let line = text
+                .lines()
+                .find(|l| l.trim_start().starts_with("generators:"))
+                .unwrap();
+            let n: u32 = line.split(':').nth(1).unwrap().trim().parse().unwrap();
+            replace_line(text, "generators:", &format!("generators: {}", n + 2))
+        }
+        "script" => text.replace("scripts/", "scripts-v2/"),
+        "posture" => format!("{text}security: {{posture: baseline, writableRootFilesystem: true}}\n"),
+        "target" => {
+            let text = replace_line(text, "url:", "url: https://shop-v2.staging.example.com");
+            replace_line(&text, "- cidr:", "- cidr: 10.40.0.0/16")
+        }
+        other => panic!("{other}"),
+    }
+}
+
+/// A folder with the example scripts, a v2 copy with one line changed, and plans.
+fn workspace(old: &str, new: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (folder, edit) in [("scripts", false), ("scripts-v2", true)] {
+        std::fs::create_dir(dir.path().join(folder)).unwrap();
+        for entry in std::fs::read_dir(root().join("plans/scripts")).unwrap() {
+            let path = entry.unwrap().path();
+            let mut text = std::fs::read_to_string(&path).unwrap();
+            if edit {
+                text = text.replacen('\n', "\n// v2: one more line of script\n", 3);
+            }
+            std::fs::write(dir.path().join(folder).join(path.file_name().unwrap()), text).unwrap();
+        }
+    }
+    std::fs::write(dir.path().join("old.yaml"), old).unwrap();
+    std::fs::write(dir.path().join("new.yaml"), new).unwrap();
+    dir
+}
+
+fn diff_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_perfplan"))
+        .arg("diff")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn snapshots_of_every_tools_typical_changes() {
+    let mut problems = Vec::new();
+    for case in CASES {
+        let old = std::fs::read_to_string(root().join(format!("plans/{}.yaml", case.plan))).unwrap();
+        for change in ["scale-up", "script", "posture", "target"] {
+            let new = changed(&old, change);
+            assert_ne!(old, new, "{} {change}", case.plan);
+            let dir = workspace(&old, &new);
+            let out = diff_in(dir.path(), &["old.yaml", "new.yaml"]);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let snapshot = root().join(format!("golden/diff/{}-{change}.txt", case.tool));
+            let text = String::from_utf8(out.stdout).unwrap();
+            if bless() {
+                std::fs::create_dir_all(snapshot.parent().unwrap()).unwrap();
+                std::fs::write(&snapshot, &text).unwrap();
+            } else if std::fs::read_to_string(&snapshot).ok().as_deref() != Some(text.as_str()) {
+                problems.push(snapshot.display().to_string());
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "snapshots differ (rerun with PERFPLAN_BLESS=1 cargo test --test diff, review git diff golden/diff):\n  {}",
+        problems.join("\n  ")
+    );
+}
+
+/// Scaling shows exactly replicas/parallelism, the host list or segment sequence,
+/// and the split; nothing else.
+#[test]
+fn scaling_changes_exactly_the_scaling_fields() {
+    for case in CASES {
+        let old = std::fs::read_to_string(root().join(format!("plans/{}.yaml", case.plan))).unwrap();
+        let dir = workspace(&old, &changed(&old, "scale-up"));
+        let out = diff_in(dir.path(), &["old.yaml", "new.yaml", "--output", "json"]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["summary"]["added"], 0);
+        assert_eq!(report["summary"]["removed"], 0);
+        for object in report["objects"].as_array().unwrap() {
+            assert!(object.get("text").is_none(), "no script text changes: {object}");
+            for field in object["fields"].as_array().unwrap() {
+                let path = field["path"].as_str().unwrap();
+                let allowed = path == "spec.replicas"
+                    || path == "spec.completions"
+                    || path == "spec.parallelism"
+                    || path.contains("perfplan.dev/split")
+                    || path.contains("--execution-segment-sequence")
+                    || path.ends_with("args[1]") && case.tool == "k6"
+                    || [
+                        "GENERATORS",
+                        "RUNNERS_TOTAL",
+                        "WORKERS_TOTAL",
+                        "USERS_BASE",
+                        "USERS_REMAINDER",
+                    ]
+                    .iter()
+                    .any(|v| path.contains(&format!("env[name={v}]")));
+                assert!(allowed, "{}: unexpected change {path}", case.tool);
+            }
+        }
+    }
+}
+
+#[test]
+fn identical_sides_exit_zero_and_plans_compare_with_their_bundles() {
+    let dir = tempfile::tempdir().unwrap();
+    let same = diff_in(
+        dir.path(),
+        &[
+            root().join("golden/k6-basic").to_str().unwrap(),
+            root().join("plans/k6-basic.yaml").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&same.stdout),
+        "0 added, 0 removed, 0 changed, 5 unchanged\n"
+    );
+    let stream = diff_in(
+        dir.path(),
+        &[
+            root().join("golden/jmeter-basic.yaml").to_str().unwrap(),
+            root().join("golden/jmeter-basic").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(stream.status.code(), Some(0));
+}
+
+#[test]
+fn errors_exit_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let invalid = diff_in(
+        dir.path(),
+        &[
+            root().join("plans/invalid/too-few-users.yaml").to_str().unwrap(),
+            root().join("plans/k6-basic.yaml").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(invalid.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&invalid.stderr).contains("perfplan::load::too_few_users"));
+    let missing = diff_in(dir.path(), &["nope.yaml", "nope2.yaml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    std::fs::write(dir.path().join("junk.yaml"), "just: text\n").unwrap();
+    let junk = diff_in(dir.path(), &["junk.yaml", "junk.yaml"]);
+    assert_eq!(junk.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&junk.stderr).contains("neither a plan nor a bundle"));
+}
+
+#[test]
+fn unified_format_is_a_classic_diff_and_colour_is_opt_in() {
+    let old = std::fs::read_to_string(root().join("plans/k6-basic.yaml")).unwrap();
+    let dir = workspace(&old, &changed(&old, "scale-up"));
+    let out = diff_in(dir.path(), &["old.yaml", "new.yaml", "--format", "unified"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("--- a/Job/perf-testing/checkout-peak-k6-runner\n+++ b/Job/"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n-  completions: 3\n") && text.contains("\n+  completions: 5\n"),
+        "{text}"
+    );
+    assert!(!text.contains('\x1b'));
+    let coloured = diff_in(dir.path(), &["old.yaml", "new.yaml", "--color", "always"]);
+    assert!(String::from_utf8_lossy(&coloured.stdout).contains("\x1b[33m~ Job"));
+}
