@@ -15,6 +15,8 @@
 //! entry points.
 
 pub mod cli;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod diag;
 pub mod diff;
 pub mod emit;

@@ -2,5 +2,6 @@
 # The whole test suite: cargo's tests, then third-party conformance of the golden bundles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --locked
+# The cluster feature adds the live-diff client; its tests run against a local fake API server.
+cargo test --locked --features cluster
 tools/conformance.sh

@@ -12,10 +12,28 @@ use std::path::Path;
 /// Compare two plans or compiled bundles, object by object and field by field.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The old side: a plan file, a bundle folder or YAML stream, or `-`.
+    /// The old side: a plan file, a bundle folder or YAML stream, or `-`. With
+    /// `--cluster`: the plan to compare with the cluster.
     old: String,
     /// The new side: a plan file, a bundle folder or YAML stream, or `-`.
-    new: String,
+    new: Option<String>,
+
+    /// Compare the plan with the live cluster of your kubeconfig (server-side apply
+    /// dry-run, field manager `perfplan`). Needs a build with the `cluster` feature.
+    #[arg(long)]
+    cluster: bool,
+
+    /// With `--cluster`: the kubeconfig context (default: the current one).
+    #[arg(long, requires = "cluster")]
+    context: Option<String>,
+
+    /// With `--cluster`: compare in this namespace instead of the plan's.
+    #[arg(long, requires = "cluster")]
+    namespace: Option<String>,
+
+    /// With `--cluster`: the most one API call may take, e.g. `10s`.
+    #[arg(long, requires = "cluster", default_value = "10s", value_parser = humantime::parse_duration)]
+    timeout: std::time::Duration,
 
     /// `fields` (default): changed fields by path. `unified`: a classic unified diff
     /// of each changed object's YAML.
@@ -34,13 +52,21 @@ enum Format {
 }
 
 pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
-    if args.old == "-" && args.new == "-" {
+    if args.cluster {
+        return cluster(ctx, &args);
+    }
+    let Some(new_arg) = args.new.as_deref() else {
+        return Err(
+            "diff needs two sides: `perfplan diff OLD NEW` (or `perfplan diff PLAN --cluster`)".to_owned(),
+        );
+    };
+    if args.old == "-" && new_arg == "-" {
         return Err("only one side of a diff can be `-` (standard input)".to_owned());
     }
     let Some(old) = side(ctx, &args.old, args.output)? else {
         return Ok(Status::Error);
     };
-    let Some(new) = side(ctx, &args.new, args.output)? else {
+    let Some(new) = side(ctx, new_arg, args.output)? else {
         return Ok(Status::Error);
     };
     let d = diff::diff(&old, &new);
@@ -51,11 +77,57 @@ pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
             render::human(&d, ctx.color.enabled(std::io::stdout().is_terminal()))
         }
     };
+    print(&text, &d)
+}
+
+fn print(text: &str, d: &diff::Diff) -> CliResult {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| format!("cannot write to stdout: {e}"))?;
     Ok(if d.is_empty() { Status::Ok } else { Status::Invalid })
+}
+
+/// `diff PLAN --cluster`: the compiled plan against the live cluster.
+#[cfg(feature = "cluster")]
+fn cluster(ctx: &Context, args: &Args) -> CliResult {
+    if args.new.is_some() {
+        return Err("with --cluster, give one plan: `perfplan diff PLAN --cluster`".to_owned());
+    }
+    if args.format == Format::Unified {
+        return Err(
+            "--format unified compares two bundles; with --cluster use the default `fields`".to_owned(),
+        );
+    }
+    let plan = match super::load_plan(&args.old)? {
+        Ok(v) => v.plan,
+        Err(report) => {
+            ctx.report(&[report], args.output);
+            return Ok(Status::Error);
+        }
+    };
+    let bundle = crate::compile(&plan);
+    let labels: Vec<(String, String)> = crate::lower::meta::test_labels(&plan).into_iter().collect();
+    let options = crate::cluster::Options {
+        context: args.context.clone(),
+        namespace: args.namespace.clone(),
+        timeout: args.timeout,
+    };
+    let d = crate::cluster::live_diff(&bundle, &labels, &options)?;
+    let text = match args.output {
+        Output::Json => render::json(&d),
+        Output::Human => render::human(&d, ctx.color.enabled(std::io::stdout().is_terminal())),
+    };
+    print(&text, &d)
+}
+
+#[cfg(not(feature = "cluster"))]
+fn cluster(_: &Context, _: &Args) -> CliResult {
+    Err(
+        "this perfplan was built without the cluster client; build it with \
+         `cargo install --path . --features cluster` to use --cluster"
+            .to_owned(),
+    )
 }
 
 /// One side as a bundle. `Ok(None)`: an invalid plan, whose diagnostics were printed.

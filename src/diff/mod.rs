@@ -136,7 +136,8 @@ fn key_only_differs_in_name(a: &Manifest, b: &Manifest) -> bool {
     a.api_version == b.api_version && a.namespace == b.namespace
 }
 
-fn whole(change: Change, m: &Manifest) -> ObjectDiff {
+/// An object added or removed as a whole (or the frame of a changed one).
+pub fn whole(change: Change, m: &Manifest) -> ObjectDiff {
     ObjectDiff {
         change,
         api_version: m.api_version.clone(),
