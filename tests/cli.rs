@@ -317,6 +317,23 @@ fn compile_out_writes_the_golden_folder_and_replaces_only_its_own_bundle() {
     // No staging folders are left behind.
     assert_eq!(listing(tmp.path()), vec!["bundle".to_owned()]);
 
+    // --force writes perfplan's files among the user's, and leaves the user's alone.
+    let forced = perfplan(&["compile", "plans/jmeter-basic.yaml", "-o", o, "--force"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", text(&forced.stderr));
+    let mut expected = listing(&root().join("golden/jmeter-basic"));
+    expected.push("notes.txt".to_owned());
+    expected.sort();
+    assert_eq!(
+        listing(&out),
+        expected,
+        "k6-basic's stale files are gone, notes.txt stays"
+    );
+    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read(out.join("kustomization.yaml")).unwrap(),
+        std::fs::read(root().join("golden/jmeter-basic/kustomization.yaml")).unwrap()
+    );
+
     // A folder without perfplan's marker is never replaced, even if it looks like a bundle.
     let foreign = tmp.path().join("foreign");
     std::fs::create_dir(&foreign).unwrap();

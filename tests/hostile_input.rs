@@ -77,3 +77,36 @@ fn scalars_and_lists_are_not_plans() {
     assert_eq!(first_code("- a\n- b\n"), codes::SCHEMA_TYPE.as_str());
     assert_eq!(first_code("\"just a string\"\n"), codes::SCHEMA_TYPE.as_str());
 }
+
+fn k6_plan(load: &str, extra: &str) -> String {
+    format!(
+        "perfplan: v1\nname: shop\ntool: k6\nscript: {{configMap: scripts, key: t.js}}\n\
+         load: {{{load}, duration: 1m}}\ntarget: {{url: \"https://10.0.0.1\"}}\n{extra}"
+    )
+}
+
+#[test]
+fn more_than_ten_thousand_generators_is_a_clear_error() {
+    // Not a 2 GB bundle: past 10,000 generators the plan is refused.
+    assert_eq!(
+        first_code(&k6_plan("users: 20000, generators: 10001", "")),
+        codes::SCHEMA_RANGE.as_str()
+    );
+    let source = Source::new("ok.yaml", k6_plan("users: 20000, generators: 10000", ""), ".");
+    assert!(validate(&source).is_ok());
+}
+
+#[test]
+fn over_long_strings_and_collections_are_range_errors() {
+    let long_value = format!("jmeter: {{properties: {{p: \"{}\"}}}}\n", "x".repeat(4097));
+    let jmeter = k6_plan("users: 10, generators: 1", &long_value).replace("tool: k6", "tool: jmeter");
+    assert_eq!(first_code(&jmeter), codes::SCHEMA_RANGE.as_str());
+    let labels: String = (0..65).map(|i| format!("l{i}: v\n  ")).collect();
+    let many = k6_plan("users: 10, generators: 1", &format!("labels:\n  {labels}\n"));
+    assert_eq!(first_code(&many), codes::SCHEMA_RANGE.as_str());
+    let long_label = k6_plan(
+        "users: 10, generators: 1",
+        &format!("labels: {{team: {}}}\n", "a".repeat(64)),
+    );
+    assert_eq!(first_code(&long_label), codes::SCHEMA_RANGE.as_str());
+}

@@ -24,6 +24,11 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "human")]
     output: Output,
 
+    /// Write into an `-o` folder that holds files perfplan did not write: perfplan's
+    /// files are replaced, its stale ones removed, every other file left as it is.
+    #[arg(long, requires = "out")]
+    force: bool,
+
     /// With `--format helm-values`: a plan field the chart cannot express is an error
     /// (exit 1) instead of a warning.
     #[arg(long)]
@@ -54,7 +59,7 @@ pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
     match &args.out {
         None => write_stdout(&bundle.to_yaml_stream())?,
         Some(dir) => {
-            crate::emit::write_folder(dir, &bundle.files())?;
+            crate::emit::write_folder_with(dir, &bundle.files(), args.force)?;
             eprintln!(
                 "perfplan: wrote {} objects to {} (apply with: kubectl apply -k {})",
                 bundle.manifests.len(),
@@ -95,7 +100,7 @@ fn helm_values(ctx: &Context, args: &Args, validated: crate::Validated) -> CliRe
     match &args.out {
         None => write_stdout(&values.values_yaml)?,
         Some(dir) => {
-            crate::emit::write_folder(dir, &values.files())?;
+            crate::emit::write_folder_with(dir, &values.files(), args.force)?;
             eprintln!(
                 "perfplan: wrote {} values to {} (install with the commands in {}/INSTALL.md)",
                 values.chart,

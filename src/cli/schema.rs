@@ -7,6 +7,6 @@ use super::{CliResult, Status};
 pub struct Args {}
 
 pub(super) fn run(_: Args) -> CliResult {
-    print!("{}", crate::schema::schema_json());
+    print!("{}", crate::schema::PUBLISHED);
     Ok(Status::Ok)
 }

@@ -14,6 +14,43 @@ use std::path::{Path, PathBuf};
 pub const MARKER: &str = ".perfplan-bundle";
 
 /// Write `files` (name, content) as the folder `dir`, replacing an earlier bundle.
+/// With `force`, a folder holding files perfplan did not write is accepted too:
+/// perfplan's files are written into it one by one (each atomically), stale files
+/// of its earlier bundle removed, and every other file left exactly as it was.
+pub fn write_folder_with(dir: &Path, files: &[(String, String)], force: bool) -> Result<(), String> {
+    if force && check_replaceable(dir).is_err() && dir.is_dir() {
+        return write_in_place(dir, files)
+            .map_err(|e| format!("cannot write the bundle to `{}`: {e}", dir.display()));
+    }
+    write_folder(dir, files)
+}
+
+/// Write perfplan's files into a folder that also holds other files.
+fn write_in_place(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
+    let stale: Vec<String> = owned_files(dir)
+        .into_iter()
+        .filter(|old| !files.iter().any(|(name, _)| name == old))
+        .collect();
+    let mut marker = String::from("# Written by perfplan: the files it owns in this folder.\n");
+    for (name, content) in files {
+        let tmp = dir.join(format!(".{name}.perfplan-new-{}", std::process::id()));
+        fs::write(&tmp, content)?;
+        fs::rename(&tmp, dir.join(name))?;
+        marker.push_str(name);
+        marker.push('\n');
+    }
+    for name in stale {
+        match fs::remove_file(dir.join(&name)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    let tmp = dir.join(format!(".{MARKER}.perfplan-new-{}", std::process::id()));
+    fs::write(&tmp, marker)?;
+    fs::rename(tmp, dir.join(MARKER))
+}
+
+/// Write `files` (name, content) as the folder `dir`, replacing an earlier bundle.
 pub fn write_folder(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
     let shown = dir.display();
     check_replaceable(dir)?;
@@ -79,7 +116,8 @@ fn check_replaceable(dir: &Path) -> Result<(), String> {
     };
     Err(format!(
         "`{shown}` holds files perfplan did not write ({listed}{more}); perfplan replaces only an empty \
-         folder or one it wrote itself, so nothing of yours is lost. Choose another folder or move those files"
+         folder or one it wrote itself, so nothing of yours is lost. Choose another folder, move those files, or \
+         pass --force to write perfplan's files among them (yours are left untouched)"
     ))
 }
 

@@ -5,7 +5,7 @@ mod folder;
 pub mod helm;
 pub mod helm_values;
 
-pub use folder::{MARKER, write_folder};
+pub use folder::{MARKER, write_folder, write_folder_with};
 
 use crate::lower::Object;
 use serde_json::Value;

@@ -26,12 +26,12 @@ pub struct Load {
     pub generators: u32,
 
     /// Total test length including ramp-up, e.g. `10m`, `1h30m`, `90s`.
-    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h|d) ?)+$"), example = &"10m")]
+    #[schemars(length(max = 64), regex(pattern = r"^([0-9]+(ms|s|m|h|d) ?)+$"), example = &"10m")]
     pub duration: String,
 
     /// Time to reach full load from zero, within `duration`. `0s` starts at full load.
     #[serde(default = "default_ramp_up")]
-    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h|d) ?)+$"), example = &"1m")]
+    #[schemars(length(max = 64), regex(pattern = r"^([0-9]+(ms|s|m|h|d) ?)+$"), example = &"1m")]
     pub ramp_up: String,
 }
 
@@ -45,7 +45,7 @@ pub struct ArrivalRate {
 
     /// The period `rate` is counted over.
     #[serde(default = "default_time_unit")]
-    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h|d) ?)+$"))]
+    #[schemars(length(max = 64), regex(pattern = r"^([0-9]+(ms|s|m|h|d) ?)+$"))]
     pub time_unit: String,
 
     /// Upper bound on concurrent virtual users across all generators (k6

@@ -82,11 +82,13 @@ pub struct PlanSpec {
 
     /// Names of Secrets (in `namespace`) used to pull images from private registries.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
     pub image_pull_secrets: Vec<ObjectName>,
 
     /// Extra labels put on every generated object (for cost allocation, ownership).
     /// Keys and values follow Kubernetes label syntax; `app.kubernetes.io/*` is reserved.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = 64, "additionalProperties" = {"type": "string", "maxLength": 63}))]
     pub labels: BTreeMap<String, String>,
 
     /// JMeter options; only with `tool: jmeter`.

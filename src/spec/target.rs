@@ -17,6 +17,7 @@ pub struct Target {
     /// Where load may go: each entry is an egress rule of the test's NetworkPolicy. An
     /// IP-literal URL host is allowed on its own (as a /32 or /128).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
     pub allow: Vec<AllowRule>,
 }
 
@@ -27,11 +28,12 @@ pub struct Target {
 pub struct AllowRule {
     /// An IP block in CIDR notation, e.g. `10.20.0.0/16`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(example = &"10.20.0.0/16")]
+    #[schemars(length(max = 64), example = &"10.20.0.0/16")]
     pub cidr: Option<String>,
 
     /// Blocks inside `cidr` that stay forbidden.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64), inner(length(max = 64)))]
     pub except: Vec<String>,
 
     /// Shorthand for a namespace selector on `kubernetes.io/metadata.name`.
@@ -53,6 +55,7 @@ pub struct AllowRule {
     /// TCP ports that may receive load. Default: the URL's port (443 for https/wss,
     /// 80 for http/ws).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
     pub ports: Vec<Port>,
 }
 
@@ -65,5 +68,6 @@ pub type Port = u16;
 pub struct LabelSelector {
     /// Labels that must all match.
     #[serde(default)]
+    #[schemars(extend("maxProperties" = 64, "additionalProperties" = {"type": "string", "maxLength": 63}))]
     pub match_labels: BTreeMap<String, String>,
 }

@@ -13,6 +13,7 @@ pub struct JmeterOptions {
     /// each), read in the test plan with `${__P(name)}`. Names perfplan sets itself
     /// (`threads`, `rampup`, …) are reserved.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = 256, "additionalProperties" = {"type": "string", "maxLength": 4096}))]
     pub properties: BTreeMap<String, String>,
 
     /// Java RMI between controller and workers.

@@ -4,6 +4,7 @@
 //! and stop; else every semantic error. A later stage never reports noise caused by
 //! an earlier stage's problem.
 
+mod fast_path;
 mod load;
 mod rules;
 mod schema_errors;
@@ -34,9 +35,12 @@ pub fn validate(source: &Source) -> Result<Validated, Report> {
         Err(diagnostics) => return fail(diagnostics),
     };
     let json = root.to_json();
-    let schema_problems = schema_errors::check(&root, &json);
-    if !schema_problems.is_empty() {
-        return fail(schema_problems);
+    // Valid plans (the common case) skip building the full validator.
+    if !fast_path::accepts(&json) {
+        let schema_problems = schema_errors::check(&root, &json);
+        if !schema_problems.is_empty() {
+            return fail(schema_problems);
+        }
     }
     let spec: PlanSpec = match serde_json::from_value(json) {
         Ok(spec) => spec,

@@ -176,6 +176,22 @@ fn to_diagnostics(
                 schema_node,
             )]
         }
+        ValidationErrorKind::MaxItems { limit } => {
+            vec![range(
+                here.value_span(),
+                &field,
+                format!("at most {limit} entries long"),
+                schema_node,
+            )]
+        }
+        ValidationErrorKind::MaxProperties { limit } => {
+            vec![range(
+                here.value_span(),
+                &field,
+                format!("at most {limit} entries long"),
+                schema_node,
+            )]
+        }
         ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
             let d = Diagnostic::error(
                 codes::SCHEMA_SHAPE,

@@ -1,0 +1,287 @@
+//! Properties of the whole pipeline over generated input:
+//! - arbitrary well-typed plans validate, never panic in compile, compile to the same
+//!   bytes twice, and their shards sum exactly to the plan's total;
+//! - arbitrary text never panics in validate;
+//! - a fuzz harness: mutated example plans through parse, validate and compile.
+
+mod support;
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use std::path::Path;
+use support::*;
+
+/// A valid plan's text, from generated parts.
+#[derive(Debug, Clone)]
+struct Parts {
+    shape: usize,
+    name: String,
+    generators: u32,
+    per_generator: u64,
+    extra_users: u64,
+    arrival: bool,
+    duration: u64,
+    ramp_percent: u64,
+    path: String,
+    port: u16,
+    property: String,
+    label: String,
+    baseline: bool,
+}
+
+const SHAPES: [(&str, &str, &str); 5] = [
+    (
+        "jmeter",
+        "t.jmx",
+        "jmeter:\n  rmi: {ssl: false}\n  properties: {custom.prop: %P}\n",
+    ),
+    ("k6", "t.js", ""),
+    ("k6", "t.js", "k6: {workload: deployment}\n"),
+    (
+        "gatling",
+        "S.scala",
+        "image: registry.example.com/gatling-cluster:1.0\ngatling: {simulationClass: a.S}\n",
+    ),
+    (
+        "gatling",
+        "S.scala",
+        "gatling: {simulationClass: a.S, mode: independent}\n",
+    ),
+];
+
+fn parts() -> impl Strategy<Value = Parts> {
+    (
+        (
+            0..SHAPES.len(),
+            "[a-z][a-z0-9]{0,12}",
+            prop_oneof![1u32..=40, Just(10_000u32)],
+            1u64..500,
+            0u64..1000,
+            any::<bool>(),
+        ),
+        (
+            1u64..7200,
+            0u64..=100,
+            "[a-zA-Z0-9/$'();`_.-]{0,30}",
+            1u16..,
+            "\\PC{0,40}",
+            "[a-z0-9]{0,20}",
+            any::<bool>(),
+        ),
+    )
+        .prop_map(
+            |(
+                (shape, name, generators, per_generator, extra_users, arrival),
+                (duration, ramp_percent, path, port, property, label, baseline),
+            )| Parts {
+                shape,
+                name,
+                generators,
+                per_generator,
+                extra_users,
+                arrival,
+                duration,
+                ramp_percent,
+                path,
+                port,
+                property,
+                label,
+                baseline,
+            },
+        )
+}
+
+impl Parts {
+    /// Total users (or maxUsers); a Deployment needs an even split.
+    fn users(&self) -> u64 {
+        let even = u64::from(self.generators) * self.per_generator;
+        if SHAPES[self.shape].2.contains("deployment") {
+            even
+        } else {
+            even + self.extra_users
+        }
+    }
+
+    fn text(&self) -> String {
+        let (tool, script, block) = SHAPES[self.shape];
+        let ramp = self.duration * self.ramp_percent / 100;
+        let load = if self.arrival {
+            format!(
+                "arrivalRate: {{rate: {}, maxUsers: {}}}",
+                self.users(),
+                self.users()
+            )
+        } else {
+            format!("users: {}", self.users())
+        };
+        let url = json!(format!("http://10.1.2.3:{}/{}", self.port, self.path));
+        let property = serde_json::to_string(&self.property).unwrap();
+        let security = if self.baseline {
+            "security: {posture: baseline, writableRootFilesystem: true}\n"
+        } else {
+            ""
+        };
+        format!(
+            "perfplan: v1\nname: {name}\nnamespace: perf\ntool: {tool}\nscript: {script}\n\
+             load: {{{load}, generators: {g}, duration: {d}s, rampUp: {ramp}s}}\n\
+             target: {{url: {url}}}\nlabels: {{team: \"{label}\"}}\n{security}{block}",
+            name = self.name,
+            label = self.label,
+            g = self.generators,
+            d = self.duration,
+            block = block.replace("%P", &property),
+        )
+    }
+}
+
+fn scripts(dir: &Path) {
+    std::fs::write(dir.join("t.jmx"), "<jmeterTestPlan/>").unwrap();
+    std::fs::write(dir.join("t.js"), "export default function () {}\n").unwrap();
+    std::fs::write(dir.join("S.scala"), "package a\nclass S\n").unwrap();
+}
+
+/// The users each workload's pods run, from the env the shares are computed from.
+fn shards_sum(bundle: &perfplan::Bundle) -> Option<u64> {
+    let env = |c: &Value, name: &str| -> Option<u64> {
+        c["env"].as_array()?.iter().find(|e| e["name"] == name)?["value"]
+            .as_str()?
+            .parse()
+            .ok()
+    };
+    bundle.manifests.iter().find_map(|m| {
+        let c = m.value.pointer("/spec/template/spec/containers/0")?;
+        let (n, base, rem) = (
+            env(c, "GENERATORS")?,
+            env(c, "USERS_BASE")?,
+            env(c, "USERS_REMAINDER")?,
+        );
+        Some(n * base + rem)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn well_typed_plans_compile_deterministically_and_split_exactly(p in parts()) {
+        let dir = tempfile::tempdir().unwrap();
+        scripts(dir.path());
+        let text = p.text();
+        let source = perfplan::Source::new("p.yaml", text.clone(), dir.path());
+        let plan = match perfplan::validate(&source) {
+            Ok(v) => v.plan,
+            Err(r) => return Err(TestCaseError::fail(format!("generated plan rejected:\n{text}\n{r}"))),
+        };
+        let (a, b) = (perfplan::compile(&plan), perfplan::compile(&plan));
+        prop_assert_eq!(a.to_yaml_stream(), b.to_yaml_stream());
+        prop_assert!(!a.manifests.is_empty());
+        // JMeter and Gatling pods compute their share from these env vars; k6 runners
+        // get execution segments, which k6 partitions exactly itself.
+        if let Some(sum) = shards_sum(&a) {
+            prop_assert_eq!(sum, p.users());
+        }
+        let annotation = a
+            .manifests
+            .iter()
+            .find_map(|m| m.value.pointer("/metadata/annotations/perfplan.dev~1split").cloned());
+        let expected = format!("{} over {}", p.users(), p.generators);
+        let annotated = annotation.is_some_and(|s| s.as_str().unwrap().contains(&expected));
+        prop_assert!(annotated, "the split annotation names {}", expected);
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics_in_validate(text in "\\PC{0,400}") {
+        let source = perfplan::Source::new("x.yaml", text, ".");
+        let _ = perfplan::validate(&source);
+    }
+
+    #[test]
+    fn yaml_shaped_noise_never_panics_in_validate(
+        tokens in prop::collection::vec(prop::sample::select(vec![
+            "perfplan: v1\n", "name: x\n", "tool: k6\n", "load:\n", "  users: ", "  generators: ", "1", "0",
+            "-1", "99999999999999999999", "\n", "  ", "- ", "[", "]", "{", "}", ": ", "&a ", "*a", "<<: *a\n",
+            "!!str ", "'", "\"", "#", "\t", "---\n", "~", "null", "true", "on", "1e9", ".inf", "script: ",
+            "target: {url: ", "https://", "10.0.0.1", "}", ",",
+        ]), 0..80),
+    ) {
+        let text: String = tokens.concat();
+        let source = perfplan::Source::new("x.yaml", text, ".");
+        let _ = perfplan::validate(&source);
+    }
+}
+
+/// Mutations of the example plans through the whole pipeline, a fixed number of
+/// inputs so CI runs the same amount every time (cargo-fuzz needs a nightly
+/// toolchain these machines cannot fetch). Prints how many inputs it ran.
+#[test]
+fn fuzz_harness_over_parse_validate_and_compile() {
+    const INPUTS_PER_PLAN: usize = 2_500;
+    let plans = example_plans();
+    let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let splices: [&[u8]; 12] = [
+        b"\n",
+        b": ",
+        b"- ",
+        b"{",
+        b"[",
+        b"'",
+        b"\"",
+        b"&x ",
+        b"*x",
+        b"0",
+        b"99999999999",
+        b"\t",
+    ];
+    let (mut ran, mut valid, mut compiled) = (0usize, 0usize, 0usize);
+    for path in plans.values() {
+        let original = std::fs::read(path).unwrap();
+        for _ in 0..INPUTS_PER_PLAN {
+            let mut bytes = original.clone();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() as usize) % (bytes.len() + 1);
+                match next() % 4 {
+                    0 if at < bytes.len() => bytes[at] = (next() % 256) as u8,
+                    1 if at < bytes.len() => {
+                        bytes.remove(at);
+                    }
+                    2 => bytes
+                        .splice(at..at, splices[(next() as usize) % splices.len()].iter().copied())
+                        .for_each(drop),
+                    _ => bytes.truncate(at),
+                }
+            }
+            ran += 1;
+            let outcome = std::panic::catch_unwind(|| {
+                let Ok(source) = perfplan::parse::decode("fuzz.yaml", &bytes, path.parent().unwrap()) else {
+                    return (false, false);
+                };
+                match perfplan::validate(&source) {
+                    Ok(v) => {
+                        let bundle = perfplan::compile(&v.plan);
+                        (true, !bundle.to_yaml_stream().is_empty())
+                    }
+                    Err(_) => (false, false),
+                }
+            });
+            match outcome {
+                Ok((v, c)) => {
+                    valid += usize::from(v);
+                    compiled += usize::from(c);
+                }
+                Err(_) => panic!("panic on input:\n{}", String::from_utf8_lossy(&bytes)),
+            }
+        }
+    }
+    println!("fuzz harness: {ran} inputs, {valid} still valid and compiled ({compiled}), 0 panics");
+    assert_eq!(ran, INPUTS_PER_PLAN * plans.len());
+    assert!(
+        valid > 0 && valid < ran,
+        "mutations should produce both valid and invalid plans"
+    );
+}
