@@ -24,6 +24,7 @@ pub mod lower;
 pub mod model;
 pub mod names;
 pub mod parse;
+pub mod placement;
 pub mod posture;
 pub mod schema;
 pub mod spec;

@@ -26,6 +26,9 @@ pub struct Plan {
     pub image_pull_secrets: Vec<String>,
     /// Extra labels for every object (validated syntax, no reserved keys).
     pub labels: BTreeMap<String, String>,
+    /// Where pods are scheduled (validated as written).
+    pub placement: spec::Placement,
+    pub results: Results,
     pub jmeter: Option<JmeterOptions>,
     pub gatling: Option<GatlingOptions>,
 }
@@ -140,6 +143,13 @@ pub struct Security {
 pub struct Resources {
     pub cpu: String,
     pub memory: String,
+}
+
+/// Where results go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Results {
+    pub persistent_volume_claim: Option<String>,
+    pub ttl_seconds_after_finished: Option<u32>,
 }
 
 /// JMeter settings.

@@ -116,4 +116,6 @@ codes! {
     SECURITY_POSTURE = "perfplan::security::posture";
     /// A plan field the Helm chart has no key for (a warning; an error under `--strict`).
     HELM_UNMAPPED = "perfplan::helm::unmapped";
+    /// A toleration's operator, key and value do not fit together.
+    PLACEMENT_TOLERATION = "perfplan::placement::toleration";
 }

@@ -217,6 +217,19 @@ fn common(plan: &Plan) -> Common {
             enabled: true,
             egress: plan.target.egress.iter().map(egress).collect(),
         },
+        node_selector: plan.placement.node_selector.clone(),
+        tolerations: plan
+            .placement
+            .tolerations
+            .iter()
+            .map(|t| Toleration {
+                key: (!t.key.is_empty()).then(|| t.key.clone()),
+                operator: format!("{:?}", t.operator),
+                value: t.value.clone(),
+                effect: t.effect.map(|e| format!("{e:?}")),
+            })
+            .collect(),
+        priority_class_name: plan.placement.priority_class_name.as_ref().map(|n| n.0.clone()),
     }
 }
 
@@ -314,6 +327,22 @@ fn common_unmapped(plan: &Plan) -> Vec<Unmapped> {
             path: vec!["load", "arrivalRate"],
             message: format!("{chart} has no key for an arrival rate"),
             help: "the script's scenario decides the rate; perfplan's own bundle (`--format bundle`) splits it exactly"
+                .to_owned(),
+        });
+    }
+    if plan.placement.spread == crate::spec::Spread::Required {
+        out.push(Unmapped {
+            path: vec!["placement", "spread"],
+            message: format!("{chart} has no key for spreading generators over nodes"),
+            help: "check the chart's affinity settings; perfplan's bundle uses a topology spread constraint"
+                .to_owned(),
+        });
+    }
+    if plan.results.persistent_volume_claim.is_some() {
+        out.push(Unmapped {
+            path: vec!["results", "persistentVolumeClaim"],
+            message: format!("{chart} has no key for a results volume"),
+            help: "results stay in the pods; perfplan's bundle mounts the claim with a folder per pod"
                 .to_owned(),
         });
     }

@@ -63,6 +63,27 @@ pub struct Common {
     pub security_context: SecurityContext,
     /// The NetworkPolicy that lets load reach only the target.
     pub network_policy: NetworkPolicy,
+    /// Node labels every pod must match (plan: placement.nodeSelector).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+    /// Taints every pod tolerates (plan: placement.tolerations).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+    /// PriorityClass of every pod (plan: placement.priorityClassName).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_class_name: Option<String>,
+}
+
+/// A Kubernetes toleration.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Toleration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub operator: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<String>,
 }
 
 /// Chart-wide settings.

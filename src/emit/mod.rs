@@ -126,6 +126,7 @@ impl Bundle {
 
 /// Compile a valid plan: lower it for its tool, apply the posture, emit the bundle.
 pub fn compile(plan: &crate::Plan) -> Bundle {
-    let topology = crate::lower::lower(plan);
+    let mut topology = crate::lower::lower(plan);
+    crate::placement::apply(plan, &mut topology);
     Bundle::new(&crate::posture::secure(plan, topology))
 }

@@ -10,6 +10,7 @@
 //! an earlier perfplan keeps validating and compiling to the same bundle.
 
 mod load;
+mod operations;
 mod security;
 mod target;
 mod tools;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use load::{ArrivalRate, Load};
+pub use operations::{Placement, Results, Spread, TaintEffect, Toleration, TolerationOperator};
 pub use security::{Posture, Resources, Security};
 pub use target::{AllowRule, LabelSelector, Target};
 pub use tools::{GatlingMode, GatlingOptions, JmeterOptions, K6Options, K6Workload, RmiOptions};
@@ -90,6 +92,15 @@ pub struct PlanSpec {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(extend("maxProperties" = 64, "additionalProperties" = {"type": "string", "maxLength": 63}))]
     pub labels: BTreeMap<String, String>,
+
+    /// Where generator pods are scheduled: spread over nodes, node selector,
+    /// tolerations, priority.
+    #[serde(default)]
+    pub placement: Placement,
+
+    /// Where results go: a PersistentVolumeClaim, and when finished Jobs are deleted.
+    #[serde(default)]
+    pub results: Results,
 
     /// JMeter options; only with `tool: jmeter`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

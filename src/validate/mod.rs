@@ -100,6 +100,7 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
     );
     let jmeter = rules::jmeter(ctx, spec);
     let gatling = rules::gatling(ctx, spec);
+    let placement_ok = rules::placement(ctx, &spec.placement);
     Some(Plan {
         name: spec.name.clone(),
         namespace: spec.namespace.clone(),
@@ -112,6 +113,11 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
         image: image?,
         image_pull_secrets: spec.image_pull_secrets.iter().map(|s| s.0.clone()).collect(),
         labels: spec.labels.clone(),
+        placement: placement_ok.then(|| spec.placement.clone())?,
+        results: model::Results {
+            persistent_volume_claim: spec.results.persistent_volume_claim.as_ref().map(|n| n.0.clone()),
+            ttl_seconds_after_finished: spec.results.ttl_seconds_after_finished,
+        },
         jmeter: if spec.tool == Tool::Jmeter {
             Some(jmeter?)
         } else {

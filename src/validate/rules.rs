@@ -333,6 +333,43 @@ pub(super) fn gatling(ctx: &mut Ctx, spec: &PlanSpec) -> Option<model::GatlingOp
     })
 }
 
+/// Node selector labels are label syntax; a toleration's operator decides whether
+/// it needs a key and may have a value.
+pub(super) fn placement(ctx: &mut Ctx, placement: &crate::spec::Placement) -> bool {
+    let mut ok = labels(
+        ctx,
+        &["placement", "nodeSelector"],
+        &placement.node_selector,
+        false,
+    );
+    for (i, t) in placement.tolerations.iter().enumerate() {
+        let index = i.to_string();
+        let problem = match t.operator {
+            crate::spec::TolerationOperator::Exists if t.value.is_some() => Some((
+                "value",
+                "a toleration with `operator: Exists` matches any value, so it takes none",
+                "remove `value`, or use `operator: Equal`",
+            )),
+            crate::spec::TolerationOperator::Equal if t.key.is_empty() => Some((
+                "key",
+                "a toleration with `operator: Equal` needs the taint's key",
+                "add `key:` (or use `operator: Exists` to tolerate every taint)",
+            )),
+            _ => None,
+        };
+        if let Some((field, message, help)) = problem {
+            ok = false;
+            let span = ctx.span(&["placement", "tolerations", index.as_str(), field]);
+            ctx.push(
+                Diagnostic::error(codes::PLACEMENT_TOLERATION, span, message)
+                    .label("invalid toleration")
+                    .help(help),
+            );
+        }
+    }
+    ok
+}
+
 /// Open-source Gatling has no cluster mode; the default (stock) image cannot run it.
 fn cluster_image(ctx: &mut Ctx, spec: &PlanSpec, options: &crate::spec::GatlingOptions) {
     if spec.tool != Tool::Gatling || options.mode != crate::spec::GatlingMode::Cluster || spec.image.is_some()
