@@ -7,9 +7,12 @@
 //! |---|---|---|
 //! | parse | [`parse`] | spanned YAML tree |
 //! | validate | [`validate`] (schema from [`spec`] via [`schema`], then semantic rules) | [`Plan`] |
+//! | lint | [`lint`] (after validation: warnings about scripts and capacity) | warnings |
 //! | lower | [`lower`] (one file per tool in [`tools`], shares from [`split`]) | [`lower::Topology`] |
+//! | place | [`placement`] (spread, node selector, tolerations, results volume) | placed topology |
 //! | secure | [`posture`] | hardened objects + NetworkPolicies |
-//! | emit | [`emit`] | [`Bundle`]: YAML stream or folder |
+//! | emit | [`emit`] | [`Bundle`]: YAML stream or folder; Helm values |
+//! | diff | [`diff`] (and `cluster` with the `cluster` feature) | [`diff::Diff`] |
 //!
 //! Library users need no CLI: [`is_valid`], [`validate()`] and [`compile()`] are the
 //! entry points.
@@ -20,6 +23,7 @@ pub mod cluster;
 pub mod diag;
 pub mod diff;
 pub mod emit;
+pub mod lint;
 pub mod lower;
 pub mod model;
 pub mod names;

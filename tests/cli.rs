@@ -356,3 +356,39 @@ fn compile_out_writes_the_golden_folder_and_replaces_only_its_own_bundle() {
     assert_eq!(invalid.status.code(), Some(1));
     assert!(!fresh.exists());
 }
+
+#[test]
+fn lints_warn_with_spans_and_deny_warnings_fails_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.jmx"),
+        r#"<jmeterTestPlan><hashTree><ThreadGroup testclass="ThreadGroup" testname="buyers">
+           <stringProp name="ThreadGroup.num_threads">100</stringProp></ThreadGroup></hashTree></jmeterTestPlan>"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("plan.yaml"),
+        "perfplan: v1\nname: shop\ntool: jmeter\nscript: t.jmx\nload: {users: 100, generators: 4, duration: 1m}\n\
+         target: {url: \"https://10.0.0.1\"}\njmeter: {rmi: {ssl: false}}\n",
+    )
+    .unwrap();
+    let validate = perfplan_in(dir.path(), &["validate", "plan.yaml"], None);
+    assert_eq!(validate.status.code(), Some(0), "a lint is a warning");
+    let err = text(&validate.stderr);
+    assert!(err.contains("perfplan::lint::jmeter_threads"), "{err}");
+    assert!(
+        err.contains("hard-codes 100 threads: with 4 workers JMeter runs 400 threads"),
+        "{err}"
+    );
+    assert!(err.contains("plan.yaml:4:9"), "points at the script: {err}");
+
+    let compiled = perfplan_in(dir.path(), &["compile", "plan.yaml"], None);
+    assert_eq!(compiled.status.code(), Some(0));
+    assert!(!compiled.stdout.is_empty());
+    let denied = perfplan_in(dir.path(), &["compile", "plan.yaml", "--deny-warnings"], None);
+    assert_eq!(denied.status.code(), Some(1));
+    assert!(
+        denied.stdout.is_empty(),
+        "nothing is emitted when warnings are denied"
+    );
+}

@@ -24,6 +24,10 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "human")]
     output: Output,
 
+    /// Treat warnings (lints, unmapped Helm fields) as errors: exit 1, write nothing.
+    #[arg(long)]
+    deny_warnings: bool,
+
     /// Write into an `-o` folder that holds files perfplan did not write: perfplan's
     /// files are replaced, its stale ones removed, every other file left as it is.
     #[arg(long, requires = "out")]
@@ -49,6 +53,10 @@ pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
             return Ok(Status::Invalid);
         }
     };
+    if args.deny_warnings && !validated.report.diagnostics.is_empty() {
+        ctx.report(&[validated.report], args.output);
+        return Ok(Status::Invalid);
+    }
     if let Format::HelmValues = args.format {
         return helm_values(ctx, &args, validated);
     }
@@ -90,7 +98,7 @@ fn helm_values(ctx: &Context, args: &Args, validated: crate::Validated) -> CliRe
         );
     }
     let report = Report::new(source, diagnostics);
-    if args.strict && report.has_errors() {
+    if (args.strict && report.has_errors()) || (args.deny_warnings && !report.diagnostics.is_empty()) {
         ctx.report(&[report], args.output);
         return Ok(Status::Invalid);
     }

@@ -118,4 +118,10 @@ codes! {
     HELM_UNMAPPED = "perfplan::helm::unmapped";
     /// A toleration's operator, key and value do not fit together.
     PLACEMENT_TOLERATION = "perfplan::placement::toleration";
+    /// A JMeter thread group hard-codes its thread count (a warning).
+    LINT_JMETER_THREADS = "perfplan::lint::jmeter_threads";
+    /// A k6 script's own load options conflict with the plan (a warning).
+    LINT_K6_OPTIONS = "perfplan::lint::k6_options";
+    /// More users per generator than the tool's capacity guideline (a warning).
+    LINT_CAPACITY = "perfplan::lint::capacity";
 }

@@ -59,6 +59,16 @@ pub fn validate(source: &Source) -> Result<Validated, Report> {
         diagnostics: Vec::new(),
     };
     let plan = build(&mut ctx, &spec);
+    if let Some(plan) = &plan {
+        for l in crate::lint::lint(plan) {
+            let span = ctx.span(&l.path);
+            ctx.push(
+                Diagnostic::warning(l.code, span, l.message)
+                    .label("see help")
+                    .help(l.help),
+            );
+        }
+    }
     let report = Report::new(source.clone(), ctx.diagnostics);
     match plan {
         Some(plan) if !report.has_errors() => Ok(Validated { plan, report }),

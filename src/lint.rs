@@ -1,0 +1,272 @@
+//! Lints: plans that are valid but would not run the test they describe. Warnings
+//! with spans and help (`--deny-warnings` makes them fail in CI).
+//!
+//! - A JMeter thread group that hard-codes its thread count instead of reading the
+//!   `threads` property perfplan sets: with N workers it runs N times the load.
+//! - A k6 script whose own load options conflict with the plan's.
+//! - More users per k6 runner than one k6 process is known to carry, or than its
+//!   memory holds.
+
+use crate::diag::{Code, codes};
+use crate::model::{LoadModel, Plan, Script};
+use crate::spec::Tool;
+use quick_xml::XmlVersion;
+use quick_xml::events::Event;
+
+/// One finding, at a place in the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lint {
+    pub code: Code,
+    pub path: Vec<&'static str>,
+    pub message: String,
+    pub help: String,
+}
+
+/// Every lint of a valid plan.
+pub fn lint(plan: &Plan) -> Vec<Lint> {
+    let mut out = Vec::new();
+    if let Script::Inline {
+        content, file_name, ..
+    } = &plan.script
+    {
+        match plan.tool() {
+            Tool::Jmeter => out.extend(jmeter_threads(plan, file_name, content)),
+            Tool::K6 => out.extend(k6_options(plan, file_name, content)),
+            Tool::Gatling => {}
+        }
+    }
+    if plan.tool() == Tool::K6 {
+        out.extend(k6_capacity(plan));
+    }
+    out
+}
+
+/// Thread groups whose `ThreadGroup.num_threads` is a literal, with their names.
+pub fn hard_coded_thread_groups(jmx: &str) -> Vec<(String, String)> {
+    let mut reader = quick_xml::Reader::from_str(jmx);
+    let mut found = Vec::new();
+    let mut group: Option<String> = None;
+    let mut in_threads = false;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                let attr = |name: &str| {
+                    e.attributes()
+                        .flatten()
+                        .find(|a| AsRef::<str>::as_ref(&a.key) == name)
+                        .and_then(|a| {
+                            a.normalized_value(XmlVersion::Implicit1_0)
+                                .ok()
+                                .map(|v| v.into_owned())
+                        })
+                };
+                if attr("testclass").is_some_and(|c| c.ends_with("ThreadGroup")) {
+                    group = Some(attr("testname").unwrap_or_default());
+                }
+                let name = e.name();
+                let element: &str = name.as_ref();
+                in_threads = group.is_some()
+                    && matches!(element, "stringProp" | "intProp")
+                    && attr("name").as_deref() == Some("ThreadGroup.num_threads");
+            }
+            Ok(Event::Text(t)) if in_threads => {
+                let value = t.xml_content(XmlVersion::Implicit1_0).trim().to_owned();
+                let reads_property = value.contains("__P(") || value.contains("__property(");
+                if !reads_property && let Some(g) = &group {
+                    found.push((g.clone(), value));
+                }
+                in_threads = false;
+            }
+            Ok(Event::End(e)) if AsRef::<str>::as_ref(&e.name()).ends_with("ThreadGroup") => group = None,
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+    }
+    found
+}
+
+fn jmeter_threads(plan: &Plan, file: &str, jmx: &str) -> Vec<Lint> {
+    let n = plan.load.generators;
+    hard_coded_thread_groups(jmx)
+        .into_iter()
+        .map(|(group, value)| Lint {
+            code: codes::LINT_JMETER_THREADS,
+            path: vec!["script"],
+            message: format!(
+                "thread group `{group}` in {file} hard-codes {value} threads: with {n} workers JMeter runs {}",
+                value.parse::<u64>().map_or(format!("{n} times that"), |t| format!("{} threads", t * u64::from(n)))
+            ),
+            help: "set the thread group's Number of Threads to `${__P(threads,1)}` so each worker runs its share \
+                   of `load.users` (and Ramp-up to `${__P(rampup,0)}`, Duration to `${__P(duration,60)}`)"
+                .to_owned(),
+        })
+        .collect()
+}
+
+/// Load options a k6 script sets in `export const options = {…}`.
+pub fn k6_load_options(script: &str) -> Vec<&'static str> {
+    let Some(start) = regex_lite::Regex::new(r"export\s+(const|let|var)\s+options\s*=")
+        .ok()
+        .and_then(|r| r.find(script))
+    else {
+        return Vec::new();
+    };
+    let rest = &script[start.end()..];
+    ["vus", "duration", "stages", "iterations", "scenarios"]
+        .into_iter()
+        .filter(|key| {
+            regex_lite::Regex::new(&format!(r"(^|[\s{{,]){key}\s*:")).is_ok_and(|r| r.is_match(rest))
+        })
+        .collect()
+}
+
+fn k6_options(plan: &Plan, file: &str, script: &str) -> Vec<Lint> {
+    let keys = k6_load_options(script);
+    if keys.is_empty() {
+        return Vec::new();
+    }
+    let listed = keys
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (message, help) = match plan.load.model {
+        LoadModel::ArrivalRate { .. } => (
+            format!("{file} sets {listed} in its options, which override the plan's arrival rate"),
+            "k6 ranks a script's options above the config file that carries the plan's scenario; remove the load \
+             options from the script and let `load.arrivalRate` decide",
+        ),
+        LoadModel::Users(_) => (
+            format!("{file} sets {listed} in its options, which the plan's load replaces"),
+            "perfplan passes `--vus`/`--duration`/`--stage`, which override the script's load options: they do \
+             nothing but mislead a reader; remove them and let `load` decide",
+        ),
+    };
+    vec![Lint {
+        code: codes::LINT_K6_OPTIONS,
+        path: vec!["script"],
+        message,
+        help: help.to_owned(),
+    }]
+}
+
+/// Grafana's k6 docs ("Running large tests"): one k6 instance runs 30,000–40,000
+/// VUs. k6 maintainers (grafana/k6#1543): about 3 MB per VU for small scripts.
+const K6_MAX_VUS_PER_INSTANCE: u64 = 30_000;
+const K6_BYTES_PER_VU: f64 = 3.0 * 1024.0 * 1024.0;
+
+fn k6_capacity(plan: &Plan) -> Vec<Lint> {
+    let users = match plan.load.model {
+        LoadModel::Users(u) => u,
+        LoadModel::ArrivalRate { max_users, .. } => max_users,
+    };
+    let per_runner = users.div_ceil(u64::from(plan.load.generators));
+    let mut out = Vec::new();
+    if per_runner > K6_MAX_VUS_PER_INSTANCE {
+        out.push(Lint {
+            code: codes::LINT_CAPACITY,
+            path: vec!["load", "generators"],
+            message: format!(
+                "{per_runner} users per k6 runner: more than the 30,000-40,000 VUs one k6 instance runs \
+                 (Grafana k6 docs, Running large tests)"
+            ),
+            help: format!(
+                "raise `load.generators` to at least {}",
+                users.div_ceil(K6_MAX_VUS_PER_INSTANCE)
+            ),
+        });
+    }
+    if let Some(memory) = bytes(&plan.resources.memory)
+        && per_runner as f64 * K6_BYTES_PER_VU > memory
+    {
+        let needed = (per_runner as f64 * K6_BYTES_PER_VU / (1024.0 * 1024.0 * 1024.0)).ceil();
+        out.push(Lint {
+            code: codes::LINT_CAPACITY,
+            path: vec!["load", "users"],
+            message: format!(
+                "{per_runner} users per k6 runner need about {needed} GiB at ~3 MB per VU, more than the \
+                 {} each runner may use",
+                plan.resources.memory
+            ),
+            help: format!(
+                "raise `resources.memory` to `{needed}Gi` or `load.generators`; the ~3 MB per VU estimate for small \
+                 scripts is the k6 maintainers' (grafana/k6#1543), so measure yours"
+            ),
+        });
+    }
+    out
+}
+
+/// A Kubernetes memory quantity in bytes (`4Gi`, `1500M`, `2e9`).
+pub fn bytes(quantity: &str) -> Option<f64> {
+    let q = quantity.trim();
+    let split = q
+        .find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
+        .unwrap_or(q.len());
+    let (number, suffix) = q.split_at(split);
+    let factor = match suffix {
+        "" => 1.0,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024.0,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        _ => return None,
+    };
+    number.parse::<f64>().ok().map(|n| n * factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_groups_reading_the_property_pass_and_literals_do_not() {
+        let jmx = r#"<jmeterTestPlan><hashTree>
+            <ThreadGroup guiclass="ThreadGroupGui" testclass="ThreadGroup" testname="browse">
+              <stringProp name="ThreadGroup.num_threads">${__P(threads,1)}</stringProp>
+            </ThreadGroup>
+            <ThreadGroup guiclass="ThreadGroupGui" testclass="ThreadGroup" testname="checkout">
+              <intProp name="ThreadGroup.num_threads">50</intProp>
+            </ThreadGroup>
+            <SetupThreadGroup testclass="SetupThreadGroup" testname="setup">
+              <stringProp name="ThreadGroup.num_threads">1</stringProp>
+            </SetupThreadGroup>
+        </hashTree></jmeterTestPlan>"#;
+        assert_eq!(
+            hard_coded_thread_groups(jmx),
+            vec![
+                ("checkout".to_owned(), "50".to_owned()),
+                ("setup".to_owned(), "1".to_owned())
+            ]
+        );
+        assert!(hard_coded_thread_groups("not xml <<<").is_empty());
+    }
+
+    #[test]
+    fn k6_load_options_are_found_in_the_options_export_only() {
+        let script = "const vus = 3;\nexport const options = {\n  vus: 10,\n  duration: '30s',\n  thresholds: {},\n};\n";
+        assert_eq!(k6_load_options(script), vec!["vus", "duration"]);
+        assert!(k6_load_options("export default function () { const vus: 3 }").is_empty());
+        assert_eq!(
+            k6_load_options("export let options = {scenarios: {a: {}}}"),
+            vec!["scenarios"]
+        );
+    }
+
+    #[test]
+    fn memory_quantities() {
+        assert_eq!(bytes("1Gi"), Some(1024.0 * 1024.0 * 1024.0));
+        assert_eq!(bytes("1500M"), Some(1.5e9));
+        assert_eq!(bytes("2e9"), Some(2e9));
+        assert_eq!(bytes("4x"), None);
+    }
+}
