@@ -111,7 +111,10 @@ pub fn limits(plan_name: &str, shape: Shape, generators: u32) -> Vec<NameLimit> 
             stateful("worker", &mut out);
             job("controller", false, &mut out);
         }
-        Shape::K6(K6Workload::IndexedJob) => job("runner", true, &mut out),
+        Shape::K6(K6Workload::IndexedJob) => {
+            job("runner", true, &mut out);
+            job("starter", false, &mut out);
+        }
         Shape::K6(K6Workload::Deployment) => out.push(NameLimit {
             name: names.object("runner"),
             max: 63,

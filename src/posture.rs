@@ -18,9 +18,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
-/// Resources of init containers: they only wait, resolve names or run kubectl.
-const INIT_CPU: &str = "100m";
-const INIT_MEMORY: &str = "128Mi";
 /// Ports of the Kubernetes API server as pods reach it (Service 443, or 6443 where
 /// the network policy sees the endpoint after translation).
 const API_PORTS: [u16; 2] = [443, 6443];
@@ -60,7 +57,8 @@ fn harden_pod(plan: &Plan, spec: &mut PodSpec) {
     // projected volume; no container sees one by default.
     spec.automount_service_account_token = Some(false);
     for c in spec.init_containers.iter_mut().flatten() {
-        harden_container(plan, c, resources(INIT_CPU, INIT_MEMORY));
+        // Init containers only wait, resolve names or run kubectl.
+        harden_container(plan, c, crate::lower::pod::coordinator_resources());
     }
     for c in &mut spec.containers {
         harden_container(plan, c, resources(&plan.resources.cpu, &plan.resources.memory));

@@ -170,7 +170,7 @@ fn identical_sides_exit_zero_and_plans_compare_with_their_bundles() {
     );
     assert_eq!(
         String::from_utf8_lossy(&same.stdout),
-        "0 added, 0 removed, 0 changed, 5 unchanged\n"
+        "0 added, 0 removed, 0 changed, 9 unchanged\n"
     );
     let stream = diff_in(
         dir.path(),

@@ -273,3 +273,83 @@ fn every_generated_script_is_free_of_plan_text() {
         }
     }
 }
+
+/// The k6 starter waits for every runner's REST API, then resumes each once.
+#[test]
+fn k6_starter_resumes_every_runner_once_they_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "tool: k6\nscript: t.js\nload: {users: 40, generators: 4, duration: 1m}\ntarget: {url: \"https://10.0.0.1\"}\n",
+        ("t.js", "export default function () {}\n"),
+    );
+    let starter = perfplan::compile(&plan)
+        .manifests
+        .into_iter()
+        .find(|m| m.name == "hostile-k6-starter")
+        .expect("an Indexed Job plan has a starter");
+    let container = starter
+        .value
+        .pointer("/spec/template/spec/containers/0")
+        .unwrap()
+        .clone();
+    // A k6 stub: `status` fails for runner 2 until a flag file exists, so the
+    // starter must wait; every call is logged.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let k6 = bin.join("k6");
+    std::fs::write(
+        &k6,
+        "#!/bin/sh\nprintf '%s\\n' \"$*\" >> \"$STUB_OUT/calls\"\n\
+         case \"$*\" in *runner-2.*) if [ ! -e \"$STUB_OUT/ready\" ]; then touch \"$STUB_OUT/ready\"; exit 1; fi ;; esac\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&k6, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let env: Vec<(String, String)> = container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_owned(),
+                kubelet_expand(e["value"].as_str().unwrap(), &[]),
+            )
+        })
+        .collect();
+    let command: Vec<String> = container["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let status = Command::new(&command[0])
+        .args(&command[1..])
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("STUB_OUT", &out)
+        .envs(env)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let calls = std::fs::read_to_string(out.join("calls")).unwrap();
+    let resumes: Vec<&str> = calls.lines().filter(|l| l.starts_with("resume")).collect();
+    assert_eq!(
+        resumes,
+        (0..4)
+            .map(|i| format!("resume --address hostile-k6-runner-{i}.hostile-k6-runner:6565"))
+            .collect::<Vec<_>>(),
+        "{calls}"
+    );
+    let first_resume = calls.lines().position(|l| l.starts_with("resume")).unwrap();
+    let statuses_before = calls
+        .lines()
+        .take(first_resume)
+        .filter(|l| l.starts_with("status"))
+        .count();
+    assert!(
+        statuses_before > 4,
+        "it waited for runner 2 and checked again: {calls}"
+    );
+}

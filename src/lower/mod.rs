@@ -28,6 +28,8 @@ pub enum Component {
     Runner,
     /// The Gatling cluster-mode master.
     Master,
+    /// The k6 starter that resumes every paused runner at once.
+    Starter,
 }
 
 impl Component {
@@ -37,6 +39,7 @@ impl Component {
             Component::Controller => "controller",
             Component::Runner => "runner",
             Component::Master => "master",
+            Component::Starter => "starter",
         }
     }
 }

@@ -171,6 +171,21 @@ pub fn tcp_probes(port: u16) -> (Probe, Probe) {
     (readiness, liveness)
 }
 
+/// Resources of containers that only coordinate (wait, resolve names, run kubectl,
+/// resume runners): 100m CPU and 128Mi, requests equal to limits.
+pub fn coordinator_resources() -> k8s_openapi::api::core::v1::ResourceRequirements {
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    let both = BTreeMap::from([
+        ("cpu".to_owned(), Quantity("100m".to_owned())),
+        ("memory".to_owned(), Quantity("128Mi".to_owned())),
+    ]);
+    k8s_openapi::api::core::v1::ResourceRequirements {
+        limits: Some(both.clone()),
+        requests: Some(both),
+        ..Default::default()
+    }
+}
+
 /// The pod template of one component: labels, pull secrets, and no Service env
 /// vars (`enableServiceLinks: false`): a test namespace may hold many Services, and
 /// their env vars would only leak names into the tool's environment.

@@ -89,13 +89,18 @@ pub fn worker_set(plan: &Plan, split: BTreeMap<String, String>, spec: PodSpec) -
 /// worker, as soon as it has an IP (`publishNotReadyAddresses`), so coordinators
 /// can find workers that are still starting.
 pub fn worker_service(plan: &Plan, ports: &[(&str, u16)]) -> Service {
-    let name = meta::names(plan).object(Component::Worker.as_str());
+    worker_service_for(plan, Component::Worker, ports)
+}
+
+/// A headless Service named after `component`'s workload, selecting its pods.
+pub fn worker_service_for(plan: &Plan, component: Component, ports: &[(&str, u16)]) -> Service {
+    let name = meta::names(plan).object(component.as_str());
     Service {
-        metadata: meta::object(plan, name, Some(Component::Worker)),
+        metadata: meta::object(plan, name, Some(component)),
         spec: Some(ServiceSpec {
             cluster_ip: Some("None".to_owned()),
             publish_not_ready_addresses: Some(true),
-            selector: Some(meta::selector_labels(plan, Component::Worker)),
+            selector: Some(meta::selector_labels(plan, component)),
             ports: Some(
                 ports
                     .iter()

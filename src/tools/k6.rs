@@ -9,7 +9,7 @@
 //! second run).
 
 use super::{Splits, secs};
-use crate::lower::{Component, Object, Topology, meta, pod, shell, workload};
+use crate::lower::{Component, Flow, Object, Topology, meta, pod, shell, workload};
 use crate::model::{LoadModel, Plan};
 use crate::names::content_hash;
 use crate::spec::K6Workload;
@@ -31,18 +31,89 @@ pub fn lower(plan: &Plan, workload: K6Workload) -> Topology {
     let mut objects = Vec::new();
     objects.extend(pod::script_config_map(plan).map(Object::ConfigMap));
     let options = options_config_map(plan, workload);
+    let mut flows = Vec::new();
     let runner = match workload {
         K6Workload::IndexedJob => Object::Job(indexed_job(plan, &splits, options.as_ref())),
         K6Workload::Deployment => Object::Deployment(deployment(plan, &splits, options.as_ref())),
     };
     objects.extend(options.map(Object::ConfigMap));
     objects.push(runner);
+    if workload == K6Workload::IndexedJob {
+        objects.push(Object::Service(workload::worker_service_for(
+            plan,
+            Component::Runner,
+            &[("k6-api", API_PORT)],
+        )));
+        objects.push(Object::Job(starter(plan)));
+        flows.push(Flow {
+            from: Component::Starter,
+            to: Component::Runner,
+            ports: vec![API_PORT],
+            why: "k6 REST API: the starter resumes the paused runners all at once",
+        });
+    }
     Topology {
         objects,
         load_generators: vec![Component::Runner],
-        flows: Vec::new(),
+        flows,
         api_client: None,
     }
+}
+
+/// k6's REST API, which a paused runner serves until it is resumed.
+pub const API_PORT: u16 = 6565;
+
+/// Runners start `--paused`; this Job waits (bounded) until every runner's REST API
+/// answers at its stable DNS name (`<job>-<index>.<service>`), then resumes them all,
+/// so no runner starts seconds before the others and skews the percentiles. It needs
+/// no Kubernetes API access.
+fn starter(plan: &Plan) -> Job {
+    let check = "  ok=1; status=\"\"; i=0\n\
+         \x20 while [ \"$i\" -lt \"$RUNNERS_TOTAL\" ]; do\n\
+         \x20   host=\"$RUNNER_JOB-$i.$RUNNER_SERVICE:6565\"\n\
+         \x20   if ! k6 status --address \"$host\" >/dev/null 2>&1; then\n\
+         \x20     ok=0; status=\"runner $host is not paused and ready yet\"; break\n\
+         \x20   fi\n\
+         \x20   i=$((i + 1))\n\
+         \x20 done\n";
+    let script = format!(
+        "set -eu\n{wait}\
+         i=0\n\
+         while [ \"$i\" -lt \"$RUNNERS_TOTAL\" ]; do\n\
+         \x20 k6 resume --address \"$RUNNER_JOB-$i.$RUNNER_SERVICE:6565\" >/dev/null\n\
+         \x20 i=$((i + 1))\n\
+         done\n\
+         echo \"perfplan: resumed all $RUNNERS_TOTAL k6 runners\"\n",
+        wait = shell::bounded_wait(
+            "$RUNNERS_TOTAL k6 runners to be paused and ready",
+            shell::WAIT_TIMEOUT_SECS,
+            check,
+            "see kubectl get pods --selector $RUNNER_SELECTOR",
+        ),
+    );
+    let runner = meta::names(plan).object(Component::Runner.as_str());
+    let container = Container {
+        name: "start-runners".to_owned(),
+        image: Some(plan.image.clone()),
+        command: Some(shell::command("start-runners", script)),
+        env: Some(vec![
+            pod::env("RUNNERS_TOTAL", plan.load.generators.to_string()),
+            // The headless Service has the Job's name.
+            pod::env("RUNNER_JOB", &runner),
+            pod::env("RUNNER_SERVICE", &runner),
+            pod::env("RUNNER_SELECTOR", meta::selector_text(plan, Component::Runner)),
+        ]),
+        resources: Some(pod::coordinator_resources()),
+        working_dir: Some(pod::TMP_DIR.to_owned()),
+        volume_mounts: Some(vec![pod::mount(pod::TMP_VOLUME, pod::TMP_DIR, false)]),
+        ..Default::default()
+    };
+    let spec = PodSpec {
+        containers: vec![container],
+        volumes: Some(vec![pod::empty_dir(pod::TMP_VOLUME)]),
+        ..Default::default()
+    };
+    workload::run_once(plan, Component::Starter, spec)
 }
 
 /// The Indexed Job: one pod per execution segment, each run exactly once.
@@ -67,12 +138,23 @@ fn indexed_job(plan: &Plan, splits: &Splits, options: Option<&ConfigMap>) -> Job
         env: Some(env),
         ..runner_container(plan)
     };
-    workload::indexed(
-        plan,
-        Component::Runner,
-        splits.annotation(plan),
-        pod_spec(plan, container, options),
-    )
+    let container = Container {
+        ports: Some(vec![pod::port("k6-api", API_PORT)]),
+        ..container
+    };
+    let spec = PodSpec {
+        // `<job>-<index>.<service>` resolves for every runner: the starter's address book.
+        subdomain: Some(meta::names(plan).object(Component::Runner.as_str())),
+        ..pod_spec(plan, container, options)
+    };
+    let mut job = workload::indexed(plan, Component::Runner, splits.annotation(plan), spec);
+    // A paused runner waits for ever if the starter never comes: bound the whole Job
+    // by the starter's wait, the test and ten minutes for teardown.
+    let deadline = u64::from(shell::WAIT_TIMEOUT_SECS) + secs(plan.load.duration) + 600;
+    if let Some(spec) = job.spec.as_mut() {
+        spec.active_deadline_seconds = Some(i64::try_from(deadline).unwrap_or(i64::MAX));
+    }
+    job
 }
 
 /// The Deployment: N equal runners, each running its share once and then lingering.
