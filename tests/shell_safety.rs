@@ -34,7 +34,8 @@ fn write_plan(dir: &Path, body: &str, script: (&str, &str)) -> perfplan::Plan {
 fn stubs(dir: &Path) -> std::path::PathBuf {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    for tool in ["jmeter", "k6", "gatling.sh", "gatling-cluster"] {
+    // `getent`: every peer's DNS name resolves (the start barrier passes at once).
+    for tool in ["jmeter", "k6", "gatling.sh", "gatling-cluster", "getent"] {
         let path = bin.join(tool);
         std::fs::write(
             &path,
@@ -242,6 +243,9 @@ fn gatling_runners_get_their_share_as_system_properties() {
         "no quote reaches the JVM's option parser"
     );
     assert_eq!(run.argv[..4], ["-sf", "/etc/perfplan/script", "-s", "a.S"]);
+    // The start barrier runs before Gatling does.
+    let script = c["command"][2].as_str().unwrap();
+    assert!(script.find("getent hosts").unwrap() < script.find("exec gatling.sh").unwrap());
 }
 
 #[test]

@@ -51,6 +51,23 @@ pub fn bounded_wait(what: &str, timeout_secs: u32, check: &str, on_timeout: &str
     )
 }
 
+/// A bounded wait until `<$count_var>` DNS names resolve: `host_expr` is a shell
+/// word with `$i` (the index) in it, e.g. `$WORKER_SET-$i.$WORKER_SERVICE`. Uses
+/// `getent`, or busybox `nslookup` where an image has no `getent`.
+pub fn wait_for_dns(what: &str, count_var: &str, host_expr: &str, on_timeout: &str) -> String {
+    let check = format!(
+        "  ok=1; status=\"\"; i=0\n\
+         \x20 while [ \"$i\" -lt \"${count_var}\" ]; do\n\
+         \x20   host=\"{host_expr}\"\n\
+         \x20   if ! getent hosts \"$host\" >/dev/null 2>&1 && ! nslookup \"$host\" >/dev/null 2>&1; then\n\
+         \x20     ok=0; status=\"$host does not resolve yet\"; break\n\
+         \x20   fi\n\
+         \x20   i=$((i + 1))\n\
+         \x20 done\n"
+    );
+    bounded_wait(what, WAIT_TIMEOUT_SECS, &check, on_timeout)
+}
+
 /// How long controllers wait for their workers before failing the test.
 pub const WAIT_TIMEOUT_SECS: u32 = 300;
 

@@ -101,7 +101,7 @@ pub fn worker_service_for(plan: &Plan, component: Component, ports: &[(&str, u16
             cluster_ip: Some("None".to_owned()),
             publish_not_ready_addresses: Some(true),
             selector: Some(meta::selector_labels(plan, component)),
-            ports: Some(
+            ports: (!ports.is_empty()).then(|| {
                 ports
                     .iter()
                     .map(|(name, number)| ServicePort {
@@ -111,8 +111,8 @@ pub fn worker_service_for(plan: &Plan, component: Component, ports: &[(&str, u16
                         protocol: Some("TCP".to_owned()),
                         ..Default::default()
                     })
-                    .collect(),
-            ),
+                    .collect()
+            }),
             ..Default::default()
         }),
         ..Default::default()

@@ -74,6 +74,12 @@ fn cluster(plan: &Plan) -> Topology {
 fn independent(plan: &Plan) -> Topology {
     let mut objects = Vec::new();
     objects.extend(pod::script_config_map(plan).map(Object::ConfigMap));
+    // Stable DNS names for the start barrier; no ports: nothing connects to runners.
+    objects.push(Object::Service(workload::worker_service_for(
+        plan,
+        Component::Runner,
+        &[],
+    )));
     objects.push(Object::Job(runners(plan)));
     Topology {
         objects,
@@ -281,14 +287,31 @@ fn api_token_volume() -> Volume {
 
 fn runners(plan: &Plan) -> Job {
     let splits = Splits::of(plan);
+    // Start barrier: every runner waits until all its peers' DNS names resolve (they
+    // do once every pod has an IP), so runners start within one poll of each other,
+    // without any Kubernetes API access.
+    let barrier = shell::wait_for_dns(
+        "all $GENERATORS Gatling runners to be up",
+        "GENERATORS",
+        "$RUNNER_JOB-$i.$RUNNER_SERVICE",
+        "see kubectl get pods --selector $RUNNER_SELECTOR",
+    );
     let script = prelude(&splits, shell::index_from_runner_index(), "index", "runner")
+        + &barrier
         + &format!(
             "exec gatling.sh -sf \"$SIMULATIONS_DIR\" -s \"$SIMULATION_CLASS\" \\\n\
              \x20 -bf {tmp}/gatling-classes -rf \"$RESULTS_DIR\" -rd \"perfplan runner $index of $GENERATORS\"\n",
             tmp = pod::TMP_DIR,
         );
+    let runner = meta::names(plan).object(Component::Runner.as_str());
     let mut env = vec![pod::env_completion_index("RUNNER_INDEX")];
     env.extend(splits.env());
+    env.extend([
+        // The headless Service has the Job's name.
+        pod::env("RUNNER_JOB", &runner),
+        pod::env("RUNNER_SERVICE", &runner),
+        pod::env("RUNNER_SELECTOR", meta::selector_text(plan, Component::Runner)),
+    ]);
     env.extend(common_env(plan));
     let container = Container {
         name: "gatling".to_owned(),
@@ -297,6 +320,7 @@ fn runners(plan: &Plan) -> Job {
         ..gatling_container(plan)
     };
     let spec = PodSpec {
+        subdomain: Some(runner),
         containers: vec![container],
         volumes: Some(base_volumes(plan)),
         ..Default::default()

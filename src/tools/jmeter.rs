@@ -107,20 +107,12 @@ fn workers(plan: &Plan) -> StatefulSet {
 
 fn controller(plan: &Plan) -> Job {
     let set = meta::names(plan).object(Component::Worker.as_str());
-    let check = "  ok=1; status=\"\"; i=0\n\
-         \x20 while [ \"$i\" -lt \"$GENERATORS\" ]; do\n\
-         \x20   host=\"$WORKER_SET-$i.$WORKER_SERVICE\"\n\
-         \x20   if ! getent hosts \"$host\" >/dev/null 2>&1 && ! nslookup \"$host\" >/dev/null 2>&1; then\n\
-         \x20     ok=0; status=\"$host does not resolve yet\"; break\n\
-         \x20   fi\n\
-         \x20   i=$((i + 1))\n\
-         \x20 done\n";
     let wait = format!(
         "set -eu\n{}echo \"perfplan: all $GENERATORS JMeter workers resolve\"\n",
-        shell::bounded_wait(
+        shell::wait_for_dns(
             "$GENERATORS JMeter workers to resolve in DNS",
-            shell::WAIT_TIMEOUT_SECS,
-            check,
+            "GENERATORS",
+            "$WORKER_SET-$i.$WORKER_SERVICE",
             "see kubectl get pods --selector $WORKER_SELECTOR",
         )
     );
