@@ -112,11 +112,16 @@ pub fn k6_load_options(script: &str) -> Vec<&'static str> {
         return Vec::new();
     };
     let rest = &script[start.end()..];
+    let keys = regex_lite::Regex::new(r"(?:^|[\s{,])(vus|duration|stages|iterations|scenarios)\s*:")
+        .expect("a valid pattern");
+    let found: Vec<&str> = keys
+        .captures_iter(rest)
+        .filter_map(|c| c.get(1))
+        .map(|m| m.as_str())
+        .collect();
     ["vus", "duration", "stages", "iterations", "scenarios"]
         .into_iter()
-        .filter(|key| {
-            regex_lite::Regex::new(&format!(r"(^|[\s{{,]){key}\s*:")).is_ok_and(|r| r.is_match(rest))
-        })
+        .filter(|key| found.contains(key))
         .collect()
 }
 
@@ -156,10 +161,7 @@ const K6_MAX_VUS_PER_INSTANCE: u64 = 30_000;
 const K6_BYTES_PER_VU: f64 = 3.0 * 1024.0 * 1024.0;
 
 fn k6_capacity(plan: &Plan) -> Vec<Lint> {
-    let users = match plan.load.model {
-        LoadModel::Users(u) => u,
-        LoadModel::ArrivalRate { max_users, .. } => max_users,
-    };
+    let users = plan.load.total_users();
     let per_runner = users.div_ceil(u64::from(plan.load.generators));
     let mut out = Vec::new();
     if per_runner > K6_MAX_VUS_PER_INSTANCE {

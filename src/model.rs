@@ -73,6 +73,16 @@ pub struct Load {
     pub ramp_up: Duration,
 }
 
+impl Load {
+    /// Total users: the closed model's users, or the arrival rate's user pool.
+    pub fn total_users(&self) -> u64 {
+        match self.model {
+            LoadModel::Users(u) => u,
+            LoadModel::ArrivalRate { max_users, .. } => max_users,
+        }
+    }
+}
+
 /// Closed or open workload model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoadModel {
@@ -136,6 +146,19 @@ pub struct Security {
     pub run_as_user: u32,
     pub run_as_group: u32,
     pub writable_root_filesystem: bool,
+}
+
+impl Security {
+    /// Only `baseline` may give containers a writable root filesystem, and only when
+    /// the plan asks for it.
+    pub fn read_only_root(&self) -> bool {
+        !(self.posture == Posture::Baseline && self.writable_root_filesystem)
+    }
+
+    /// `runAsNonRoot: true` unless the plan runs as root (allowed under `baseline`).
+    pub fn run_as_non_root(&self) -> Option<bool> {
+        (self.run_as_user != 0).then_some(true)
+    }
 }
 
 /// Per-generator CPU and memory (requests = limits).

@@ -5,7 +5,7 @@
 
 use crate::lower::{Object, Topology, meta, pod};
 use crate::model::Plan;
-use crate::spec::{Spread, TolerationOperator};
+use crate::spec::Spread;
 use k8s_openapi::api::core::v1::{
     Container, PersistentVolumeClaimVolumeSource, PodSpec, Toleration, TopologySpreadConstraint,
 };
@@ -44,15 +44,9 @@ fn schedule(plan: &Plan, spec: &mut PodSpec) {
                 .iter()
                 .map(|t| Toleration {
                     key: (!t.key.is_empty()).then(|| t.key.clone()),
-                    operator: Some(
-                        match t.operator {
-                            TolerationOperator::Equal => "Equal",
-                            TolerationOperator::Exists => "Exists",
-                        }
-                        .to_owned(),
-                    ),
+                    operator: Some(t.operator.as_str().to_owned()),
                     value: t.value.clone(),
-                    effect: t.effect.map(|e| format!("{e:?}")),
+                    effect: t.effect.map(|e| e.as_str().to_owned()),
                     toleration_seconds: None,
                 })
                 .collect(),

@@ -2,9 +2,8 @@
 //! containers included, and turned into the NetworkPolicies that let each tool run
 //! and nothing more. Tools never set security fields themselves, so none can forget.
 
-use crate::lower::{Component, Flow, Object, Topology, meta};
+use crate::lower::{Component, Flow, Object, Topology, meta, pod};
 use crate::model::{Egress, Peer, Plan};
-use crate::spec::Posture;
 use k8s_openapi::api::core::v1::{
     Capabilities, Container, PodSecurityContext, PodSpec, ResourceRequirements, SeccompProfile,
     SecurityContext,
@@ -13,7 +12,6 @@ use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
     NetworkPolicyPort, NetworkPolicySpec,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
@@ -24,17 +22,14 @@ const API_PORTS: [u16; 2] = [443, 6443];
 
 /// Harden every pod and add the test's NetworkPolicies; the objects in install order.
 pub fn secure(plan: &Plan, topology: Topology) -> Vec<Object> {
-    let mut objects = topology.objects.clone();
+    let policies = network_policies(plan, &topology);
+    let mut objects = topology.objects;
     for object in &mut objects {
         if let Some(spec) = object.pod_spec_mut() {
             harden_pod(plan, spec);
         }
     }
-    objects.extend(
-        network_policies(plan, &topology)
-            .into_iter()
-            .map(Object::NetworkPolicy),
-    );
+    objects.extend(policies.into_iter().map(Object::NetworkPolicy));
     objects.sort_by_key(Object::install_rank);
     objects
 }
@@ -42,7 +37,7 @@ pub fn secure(plan: &Plan, topology: Topology) -> Vec<Object> {
 fn harden_pod(plan: &Plan, spec: &mut PodSpec) {
     let s = &plan.security;
     spec.security_context = Some(PodSecurityContext {
-        run_as_non_root: (s.run_as_user != 0).then_some(true),
+        run_as_non_root: s.run_as_non_root(),
         run_as_user: Some(i64::from(s.run_as_user)),
         run_as_group: Some(i64::from(s.run_as_group)),
         // Mounted volumes (the RMI keystore, the API token) belong to this group.
@@ -58,10 +53,14 @@ fn harden_pod(plan: &Plan, spec: &mut PodSpec) {
     spec.automount_service_account_token = Some(false);
     for c in spec.init_containers.iter_mut().flatten() {
         // Init containers only wait, resolve names or run kubectl.
-        harden_container(plan, c, crate::lower::pod::coordinator_resources());
+        harden_container(plan, c, pod::coordinator_resources());
     }
     for c in &mut spec.containers {
-        harden_container(plan, c, resources(&plan.resources.cpu, &plan.resources.memory));
+        harden_container(
+            plan,
+            c,
+            pod::guaranteed(&plan.resources.cpu, &plan.resources.memory),
+        );
     }
 }
 
@@ -74,8 +73,8 @@ fn harden_container(plan: &Plan, c: &mut Container, default_resources: ResourceR
             add: None,
             drop: Some(vec!["ALL".to_owned()]),
         }),
-        read_only_root_filesystem: Some(!(s.posture == Posture::Baseline && s.writable_root_filesystem)),
-        run_as_non_root: (s.run_as_user != 0).then_some(true),
+        read_only_root_filesystem: Some(s.read_only_root()),
+        run_as_non_root: s.run_as_non_root(),
         run_as_user: Some(i64::from(s.run_as_user)),
         run_as_group: Some(i64::from(s.run_as_group)),
         ..Default::default()
@@ -85,20 +84,6 @@ fn harden_container(plan: &Plan, c: &mut Container, default_resources: ResourceR
     c.image_pull_policy = Some("Always".to_owned());
     if c.resources.is_none() {
         c.resources = Some(default_resources);
-    }
-}
-
-/// Requests equal limits: Guaranteed QoS, so the scheduler places generators
-/// honestly and a generator can neither starve nor be starved by its neighbours.
-fn resources(cpu: &str, memory: &str) -> ResourceRequirements {
-    let both = BTreeMap::from([
-        ("cpu".to_owned(), Quantity(cpu.to_owned())),
-        ("memory".to_owned(), Quantity(memory.to_owned())),
-    ]);
-    ResourceRequirements {
-        limits: Some(both.clone()),
-        requests: Some(both),
-        ..Default::default()
     }
 }
 

@@ -3,7 +3,6 @@
 
 use super::{CliResult, Context, Output, Status, load_plan};
 use crate::diag::{Diagnostic, Report, codes};
-use std::io::Write;
 
 /// Compile a plan into Kubernetes manifests.
 #[derive(Debug, clap::Args)]
@@ -65,7 +64,7 @@ pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
     }
     let bundle = crate::compile(&validated.plan);
     match &args.out {
-        None => write_stdout(&bundle.to_yaml_stream())?,
+        None => super::write_stdout(&bundle.to_yaml_stream())?,
         Some(dir) => {
             crate::emit::write_folder_with(dir, &bundle.files(), args.force)?;
             eprintln!(
@@ -85,8 +84,9 @@ fn helm_values(ctx: &Context, args: &Args, validated: crate::Validated) -> CliRe
     let values = crate::emit::helm::values(&validated.plan);
     let source = validated.report.source.clone();
     let mut diagnostics = validated.report.diagnostics;
-    for u in &values.unmapped {
-        let span = crate::validate::span_at(&source, &u.path);
+    let paths: Vec<&[&str]> = values.unmapped.iter().map(|u| u.path.as_slice()).collect();
+    let spans = crate::validate::spans_at(&source, &paths);
+    for (u, span) in values.unmapped.iter().zip(spans) {
         let d = if args.strict {
             Diagnostic::error(codes::HELM_UNMAPPED, span, u.message.clone())
         } else {
@@ -106,7 +106,7 @@ fn helm_values(ctx: &Context, args: &Args, validated: crate::Validated) -> CliRe
         ctx.report(&[report], args.output);
     }
     match &args.out {
-        None => write_stdout(&values.values_yaml)?,
+        None => super::write_stdout(&values.values_yaml)?,
         Some(dir) => {
             crate::emit::write_folder_with(dir, &values.files(), args.force)?;
             eprintln!(
@@ -118,11 +118,4 @@ fn helm_values(ctx: &Context, args: &Args, validated: crate::Validated) -> CliRe
         }
     }
     Ok(Status::Ok)
-}
-
-fn write_stdout(text: &str) -> Result<(), String> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| format!("cannot write to stdout: {e}"))
 }

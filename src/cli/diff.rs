@@ -6,7 +6,7 @@ use super::{CliResult, Context, Output, Status};
 use crate::diff::{self, render};
 use crate::emit::{Bundle, Manifest};
 use serde_json::Value;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 /// Compare two plans or compiled bundles, object by object and field by field.
@@ -81,10 +81,7 @@ pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
 }
 
 fn print(text: &str, d: &diff::Diff) -> CliResult {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| format!("cannot write to stdout: {e}"))?;
+    super::write_stdout(text)?;
     Ok(if d.is_empty() { Status::Ok } else { Status::Invalid })
 }
 

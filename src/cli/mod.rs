@@ -104,6 +104,14 @@ impl Context {
     }
 }
 
+/// Write a command's output to stdout in one piece.
+pub(crate) fn write_stdout(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write to stdout: {e}"))
+}
+
 /// A failure that is not a plan problem: usage or I/O (exit 2).
 pub(crate) type CliResult = Result<Status, String>;
 

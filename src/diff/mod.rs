@@ -128,12 +128,11 @@ pub fn diff(old: &Bundle, new: &Bundle) -> Diff {
 fn renamed_partner(old: &Bundle, matched: &[bool], n: &Manifest) -> Option<usize> {
     let role = hashed_config_map(n)?;
     old.manifests.iter().enumerate().position(|(i, o)| {
-        !matched[i] && hashed_config_map(o) == Some(role) && key_only_differs_in_name(o, n)
+        !matched[i]
+            && hashed_config_map(o) == Some(role)
+            && o.api_version == n.api_version
+            && o.namespace == n.namespace
     })
-}
-
-fn key_only_differs_in_name(a: &Manifest, b: &Manifest) -> bool {
-    a.api_version == b.api_version && a.namespace == b.namespace
 }
 
 /// An object added or removed as a whole (or the frame of a changed one).

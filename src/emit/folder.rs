@@ -31,13 +31,10 @@ fn write_in_place(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
         .into_iter()
         .filter(|old| !files.iter().any(|(name, _)| name == old))
         .collect();
-    let mut marker = String::from("# Written by perfplan: the files it owns in this folder.\n");
     for (name, content) in files {
         let tmp = dir.join(format!(".{name}.perfplan-new-{}", std::process::id()));
         fs::write(&tmp, content)?;
         fs::rename(&tmp, dir.join(name))?;
-        marker.push_str(name);
-        marker.push('\n');
     }
     for name in stale {
         match fs::remove_file(dir.join(&name)) {
@@ -46,7 +43,7 @@ fn write_in_place(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
         }
     }
     let tmp = dir.join(format!(".{MARKER}.perfplan-new-{}", std::process::id()));
-    fs::write(&tmp, marker)?;
+    fs::write(&tmp, marker(files))?;
     fs::rename(tmp, dir.join(MARKER))
 }
 
@@ -121,6 +118,16 @@ fn check_replaceable(dir: &Path) -> Result<(), String> {
     ))
 }
 
+/// The marker's text: a header line, then the name of every file perfplan writes.
+fn marker(files: &[(String, String)]) -> String {
+    let mut text = String::from("# Written by perfplan: the files it owns in this folder.\n");
+    for (name, _) in files {
+        text.push_str(name);
+        text.push('\n');
+    }
+    text
+}
+
 /// The files the marker says perfplan wrote; none without a marker.
 fn owned_files(dir: &Path) -> Vec<String> {
     fs::read_to_string(dir.join(MARKER))
@@ -138,14 +145,11 @@ fn stage(staging: &Path, files: &[(String, String)]) -> io::Result<()> {
         fs::remove_dir_all(staging)?;
     }
     fs::create_dir(staging)?;
-    let mut marker = String::from("# Written by perfplan: the files it owns in this folder.\n");
     for (name, content) in files {
         debug_assert!(!name.contains('/') && !name.starts_with('.'));
         fs::write(staging.join(name), content)?;
-        marker.push_str(name);
-        marker.push('\n');
     }
-    fs::write(staging.join(MARKER), marker)
+    fs::write(staging.join(MARKER), marker(files))
 }
 
 /// Put the staged folder in place of `dir`; the old bundle (perfplan's files only,

@@ -10,7 +10,7 @@ use super::helm_values::*;
 use crate::lower::meta;
 use crate::model::{Egress, LoadModel, Peer as PlanPeer, Plan, Script};
 use crate::names::content_hash;
-use crate::spec::{GatlingMode, K6Workload, Posture, Tool};
+use crate::spec::{GatlingMode, K6Workload, Tool};
 use crate::split::LoadSplit;
 use k8s_openapi::api::core::v1::ConfigMap;
 use serde::Serialize;
@@ -74,7 +74,8 @@ pub fn values(plan: &Plan) -> HelmValues {
         image_pull_secrets: plan.image_pull_secrets.clone(),
     };
     let role = role(plan);
-    let (values, comments) = match plan.tool() {
+    // The YAML keeps the struct's key order: global first, then the chart's keys.
+    let (values, yaml) = match plan.tool() {
         Tool::Jmeter => {
             jmeter_unmapped(plan, &mut unmapped);
             let v = JmeterValues {
@@ -83,7 +84,7 @@ pub fn values(plan: &Plan) -> HelmValues {
                 test: JmeterTest { config_map_name },
                 worker: role,
             };
-            (to_value(&v), serialize(&v))
+            (to_value(&v), super::to_yaml(&v))
         }
         Tool::K6 => {
             k6_unmapped(plan, &mut unmapped);
@@ -92,11 +93,11 @@ pub fn values(plan: &Plan) -> HelmValues {
                 common,
                 test: K6Test {
                     config_map_name,
-                    vu_count: total_users(plan),
+                    vu_count: plan.load.total_users(),
                 },
                 runner: role,
             };
-            (to_value(&v), serialize(&v))
+            (to_value(&v), super::to_yaml(&v))
         }
         Tool::Gatling => {
             gatling_unmapped(plan, &mut unmapped);
@@ -113,7 +114,7 @@ pub fn values(plan: &Plan) -> HelmValues {
                 },
                 worker: role,
             };
-            (to_value(&v), serialize(&v))
+            (to_value(&v), super::to_yaml(&v))
         }
     };
     let chart = chart(plan.tool());
@@ -121,7 +122,7 @@ pub fn values(plan: &Plan) -> HelmValues {
         chart,
         release: plan.name.clone(),
         namespace: plan.namespace.clone(),
-        values_yaml: header(plan, chart, config_map.as_ref()) + &commented(&comments, &COMMENTS),
+        values_yaml: header(plan, chart, config_map.as_ref()) + &commented(&yaml, &COMMENTS),
         values,
         config_map,
         unmapped,
@@ -130,18 +131,6 @@ pub fn values(plan: &Plan) -> HelmValues {
 
 fn to_value<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).expect("values serialize")
-}
-
-/// YAML in the struct's own key order (global first, the chart's keys next).
-fn serialize<T: Serialize>(v: &T) -> String {
-    super::to_yaml(v)
-}
-
-fn total_users(plan: &Plan) -> u64 {
-    match plan.load.model {
-        LoadModel::Users(u) => u,
-        LoadModel::ArrivalRate { max_users, .. } => max_users,
-    }
 }
 
 /// The script under the chart's key, in a content-hashed ConfigMap; or the plan's
@@ -166,14 +155,9 @@ fn script_config_map(plan: &Plan, unmapped: &mut Vec<Unmapped>) -> (String, Opti
                 immutable: Some(true),
                 ..Default::default()
             };
-            let object = crate::lower::Object::ConfigMap(config_map);
             (
                 name,
-                Some(
-                    super::Bundle::new(std::slice::from_ref(&object))
-                        .manifests
-                        .remove(0),
-                ),
+                Some(super::Manifest::new(&crate::lower::Object::ConfigMap(config_map))),
             )
         }
         Script::Existing {
@@ -197,7 +181,7 @@ fn common(plan: &Plan) -> Common {
     Common {
         common_labels: plan.labels.clone(),
         pod_security_context: PodSecurityContext {
-            run_as_non_root: (s.run_as_user != 0).then_some(true),
+            run_as_non_root: s.run_as_non_root(),
             run_as_user: s.run_as_user,
             run_as_group: s.run_as_group,
             fs_group: s.run_as_group,
@@ -208,7 +192,7 @@ fn common(plan: &Plan) -> Common {
         security_context: SecurityContext {
             allow_privilege_escalation: false,
             privileged: false,
-            read_only_root_filesystem: !(s.posture == Posture::Baseline && s.writable_root_filesystem),
+            read_only_root_filesystem: s.read_only_root(),
             capabilities: Capabilities {
                 drop: vec!["ALL".to_owned()],
             },
@@ -224,9 +208,9 @@ fn common(plan: &Plan) -> Common {
             .iter()
             .map(|t| Toleration {
                 key: (!t.key.is_empty()).then(|| t.key.clone()),
-                operator: format!("{:?}", t.operator),
+                operator: t.operator.as_str().to_owned(),
                 value: t.value.clone(),
-                effect: t.effect.map(|e| format!("{e:?}")),
+                effect: t.effect.map(|e| e.as_str().to_owned()),
             })
             .collect(),
         priority_class_name: plan.placement.priority_class_name.as_ref().map(|n| n.0.clone()),
@@ -357,7 +341,7 @@ fn common_unmapped(plan: &Plan) -> Vec<Unmapped> {
 
 fn jmeter_unmapped(plan: &Plan, out: &mut Vec<Unmapped>) {
     let n = plan.load.generators;
-    let split = LoadSplit::new(total_users(plan), n);
+    let split = LoadSplit::new(plan.load.total_users(), n);
     let per_worker = if split.remainder() == 0 {
         format!("{} threads", split.base())
     } else {
@@ -395,7 +379,7 @@ fn jmeter_unmapped(plan: &Plan, out: &mut Vec<Unmapped>) {
 }
 
 fn k6_unmapped(plan: &Plan, out: &mut Vec<Unmapped>) {
-    let split = LoadSplit::new(total_users(plan), plan.load.generators);
+    let split = LoadSplit::new(plan.load.total_users(), plan.load.generators);
     if split.remainder() != 0 {
         out.push(Unmapped {
             path: vec!["load", "users"],

@@ -23,7 +23,7 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    fn new(object: &Object) -> Self {
+    pub(crate) fn new(object: &Object) -> Self {
         let value = match object {
             Object::ServiceAccount(o) => serde_json::to_value(o),
             Object::Role(o) => serde_json::to_value(o),

@@ -171,19 +171,25 @@ pub fn tcp_probes(port: u16) -> (Probe, Probe) {
     (readiness, liveness)
 }
 
-/// Resources of containers that only coordinate (wait, resolve names, run kubectl,
-/// resume runners): 100m CPU and 128Mi, requests equal to limits.
-pub fn coordinator_resources() -> k8s_openapi::api::core::v1::ResourceRequirements {
+/// Requests equal limits: Guaranteed QoS, so the scheduler places pods honestly
+/// and a generator can neither starve nor be starved by its neighbours.
+pub fn guaranteed(cpu: &str, memory: &str) -> k8s_openapi::api::core::v1::ResourceRequirements {
     use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
     let both = BTreeMap::from([
-        ("cpu".to_owned(), Quantity("100m".to_owned())),
-        ("memory".to_owned(), Quantity("128Mi".to_owned())),
+        ("cpu".to_owned(), Quantity(cpu.to_owned())),
+        ("memory".to_owned(), Quantity(memory.to_owned())),
     ]);
     k8s_openapi::api::core::v1::ResourceRequirements {
         limits: Some(both.clone()),
         requests: Some(both),
         ..Default::default()
     }
+}
+
+/// Resources of containers that only coordinate (wait, resolve names, run kubectl,
+/// resume runners).
+pub fn coordinator_resources() -> k8s_openapi::api::core::v1::ResourceRequirements {
+    guaranteed("100m", "128Mi")
 }
 
 /// The pod template of one component: labels, pull secrets, and no Service env

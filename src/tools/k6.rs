@@ -312,13 +312,9 @@ fn options_json(plan: &Plan, rate: u64, time_unit: u64, max_users: u64) -> Strin
 
 /// What every runner is told, whatever the workload.
 fn common_env(plan: &Plan) -> Vec<EnvVar> {
-    let users = match plan.load.model {
-        LoadModel::Users(u) => u,
-        LoadModel::ArrivalRate { max_users, .. } => max_users,
-    };
     vec![
         pod::env("RUNNERS_TOTAL", plan.load.generators.to_string()),
-        pod::env("VU_COUNT", users.to_string()),
+        pod::env("VU_COUNT", plan.load.total_users().to_string()),
         pod::env("TARGET_URL", plan.target.url_text()),
     ]
 }

@@ -76,18 +76,21 @@ pub fn validate(source: &Source) -> Result<Validated, Report> {
     }
 }
 
-/// The span of the value at `path` in a valid plan's source, or of its nearest
+/// The span of the value at each path in a valid plan's source, or of its nearest
 /// parent the plan spells out: for diagnostics raised after validation (e.g. a field
 /// a Helm chart cannot express).
-pub fn span_at(source: &Source, path: &[&str]) -> Span {
+/// The source is parsed once, however many spans are asked for.
+pub fn spans_at(source: &Source, paths: &[&[&str]]) -> Vec<Span> {
     match parse::parse(source) {
-        Ok(root) => Ctx {
-            root: &root,
-            source,
-            diagnostics: Vec::new(),
+        Ok(root) => {
+            let ctx = Ctx {
+                root: &root,
+                source,
+                diagnostics: Vec::new(),
+            };
+            paths.iter().map(|p| ctx.span(p)).collect()
         }
-        .span(path),
-        Err(_) => Span { offset: 0, len: 0 },
+        Err(_) => vec![Span { offset: 0, len: 0 }; paths.len()],
     }
 }
 
