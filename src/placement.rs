@@ -53,6 +53,15 @@ fn schedule(plan: &Plan, spec: &mut PodSpec) {
         );
     }
     spec.priority_class_name = p.priority_class_name.as_ref().map(|n| n.0.clone());
+    spec.affinity = p.affinity.as_ref().map(affinity);
+}
+
+/// The plan's affinity as Kubernetes' type. The plan types mirror the API's field
+/// names one to one (checked by a test), so a serde round trip is the conversion.
+fn affinity(a: &crate::spec::Affinity) -> k8s_openapi::api::core::v1::Affinity {
+    serde_json::to_value(a)
+        .and_then(serde_json::from_value)
+        .expect("the plan's affinity types mirror Kubernetes' field for field")
 }
 
 /// One generator per node where possible (`preferred`) or at all (`required`).
@@ -108,5 +117,49 @@ fn per_pod_subfolder(c: &mut Container) {
     let env = c.env.get_or_insert_default();
     if mounted && !env.iter().any(|e| e.name == "POD_NAME") {
         env.insert(0, pod::env_field("POD_NAME", "metadata.name"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field of the plan's affinity types arrives in Kubernetes' type: a
+    /// renamed or unknown field would be dropped by the conversion, so the round trip
+    /// back to JSON must give the plan's own JSON.
+    #[test]
+    fn affinity_types_mirror_kubernetes_field_for_field() {
+        let plan: crate::spec::Affinity = serde_json::from_value(serde_json::json!({
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{
+                    "matchExpressions": [{"key": "pool", "operator": "In", "values": ["load"]}],
+                    "matchFields": [{"key": "metadata.name", "operator": "NotIn", "values": ["n1"]}]
+                }]},
+                "preferredDuringSchedulingIgnoredDuringExecution": [{
+                    "weight": 10,
+                    "preference": {"matchExpressions": [{"key": "cpu", "operator": "Gt", "values": ["8"]}]}
+                }]
+            },
+            "podAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 5, "podAffinityTerm": {
+                    "labelSelector": {"matchLabels": {"a": "b"}},
+                    "topologyKey": "topology.kubernetes.io/zone"
+                }}]
+            },
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [{
+                    "labelSelector": {"matchExpressions": [{"key": "app", "operator": "Exists"}]},
+                    "namespaces": ["shop"],
+                    "namespaceSelector": {"matchLabels": {"env": "staging"}},
+                    "topologyKey": "kubernetes.io/hostname"
+                }]
+            }
+        }))
+        .unwrap();
+        let k8s = affinity(&plan);
+        assert_eq!(
+            serde_json::to_value(&k8s).unwrap(),
+            serde_json::to_value(&plan).unwrap()
+        );
     }
 }

@@ -49,6 +49,7 @@ CASES = [
     ("script-escapes", sub(K6, "scripts/test.js", "../../etc/passwd.js"), [("perfplan::script::outside_plan", "../../etc/passwd.js")]),
     ("script-file-name", sub(K6, "scripts/test.js", "'scripts/load test.js'"), [("perfplan::script::file_name", "'scripts/load test.js'")]),
     ("toleration-exists-with-value", K6 + "placement:\n  tolerations:\n    - {key: dedicated, operator: Exists, value: load}\n", [("perfplan::placement::toleration", "load}")]),
+    ("affinity-in-without-values", K6 + "placement:\n  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n          - matchExpressions:\n              - {key: pool, operator: In}\n", [("perfplan::placement::affinity", "In}")]),
     ("script-absolute", sub(K6, "scripts/test.js", "/etc/test.js"), [("perfplan::script::outside_plan", "/etc/test.js")]),
     ("url-no-scheme", sub(K6, "https://10.0.0.1", "shop.example.com"), [("perfplan::target::url", "shop.example.com")]),
     ("url-credentials", sub(K6, "https://10.0.0.1", "https://admin:hunter2@10.0.0.1"), [("perfplan::target::url", "https://admin:hunter2@10.0.0.1")]),

@@ -118,6 +118,8 @@ codes! {
     HELM_UNMAPPED = "perfplan::helm::unmapped";
     /// A toleration's operator, key and value do not fit together.
     PLACEMENT_TOLERATION = "perfplan::placement::toleration";
+    /// An affinity requirement's operator and values do not fit together, or a key is not label syntax.
+    PLACEMENT_AFFINITY = "perfplan::placement::affinity";
     /// A JMeter thread group hard-codes its thread count (a warning).
     LINT_JMETER_THREADS = "perfplan::lint::jmeter_threads";
     /// A k6 script's own load options conflict with the plan (a warning).

@@ -214,6 +214,7 @@ fn common(plan: &Plan) -> Common {
             })
             .collect(),
         priority_class_name: plan.placement.priority_class_name.as_ref().map(|n| n.0.clone()),
+        affinity: plan.placement.affinity.clone(),
     }
 }
 

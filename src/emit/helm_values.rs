@@ -72,6 +72,9 @@ pub struct Common {
     /// PriorityClass of every pod (plan: placement.priorityClassName).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority_class_name: Option<String>,
+    /// Affinity of every pod (plan: placement.affinity, as written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<crate::spec::Affinity>,
 }
 
 /// A Kubernetes toleration.

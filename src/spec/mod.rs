@@ -20,7 +20,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use load::{ArrivalRate, Load};
-pub use operations::{Placement, Results, Spread, TaintEffect, Toleration, TolerationOperator};
+pub use operations::{
+    Affinity, LabelOperator, NodeOperator, NodeSelectorTerm, Placement, Results, Spread, TaintEffect,
+    Toleration, TolerationOperator,
+};
 pub use security::{Posture, Resources, Security};
 pub use target::{AllowRule, LabelSelector, Target};
 pub use tools::{GatlingMode, GatlingOptions, JmeterOptions, K6Options, K6Workload, RmiOptions};

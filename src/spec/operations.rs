@@ -26,6 +26,209 @@ pub struct Placement {
     /// PriorityClass of every pod of the test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority_class_name: Option<ObjectName>,
+    /// Kubernetes affinity for every pod of the test, passed through as written
+    /// (same fields as a pod's `spec.affinity`), e.g. to keep generators away from
+    /// the system under test's nodes. Spreading uses topology spread constraints,
+    /// so it composes with any affinity given here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<Affinity>,
+}
+
+/// A pod's affinity: node affinity, pod affinity and pod anti-affinity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Affinity {
+    /// Which nodes the pods may (required) or should (preferred) run on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_affinity: Option<NodeAffinity>,
+    /// Pods these pods must or should share a topology domain with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_affinity: Option<PodAffinity>,
+    /// Pods these pods must or should not share a topology domain with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_anti_affinity: Option<PodAffinity>,
+}
+
+/// Node affinity, as in Kubernetes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeAffinity {
+    /// Nodes must match one of these terms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_during_scheduling_ignored_during_execution: Option<NodeSelector>,
+    /// Nodes matching these terms score their weight.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    pub preferred_during_scheduling_ignored_during_execution: Vec<PreferredSchedulingTerm>,
+}
+
+/// Node selector terms, ORed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeSelector {
+    /// At least one term; a node matching any of them qualifies.
+    #[schemars(length(min = 1, max = 32))]
+    pub node_selector_terms: Vec<NodeSelectorTerm>,
+}
+
+/// Requirements on node labels and fields, ANDed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeSelectorTerm {
+    /// Requirements on node labels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    pub match_expressions: Vec<NodeRequirement>,
+    /// Requirements on node fields (`metadata.name`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    pub match_fields: Vec<NodeRequirement>,
+}
+
+/// One requirement on a node label or field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeRequirement {
+    /// The label key (or field name).
+    #[schemars(length(min = 1, max = 317))]
+    pub key: String,
+    /// `In`, `NotIn`, `Exists`, `DoesNotExist`, `Gt` or `Lt`.
+    pub operator: NodeOperator,
+    /// Values for `In`/`NotIn` (at least one), `Gt`/`Lt` (exactly one integer); none
+    /// for `Exists`/`DoesNotExist`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64), inner(length(max = 63)))]
+    pub values: Vec<String>,
+}
+
+/// A node selector operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum NodeOperator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+    Gt,
+    Lt,
+}
+
+impl NodeOperator {
+    /// The Kubernetes spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeOperator::In => "In",
+            NodeOperator::NotIn => "NotIn",
+            NodeOperator::Exists => "Exists",
+            NodeOperator::DoesNotExist => "DoesNotExist",
+            NodeOperator::Gt => "Gt",
+            NodeOperator::Lt => "Lt",
+        }
+    }
+}
+
+/// A weighted node selector term.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PreferredSchedulingTerm {
+    /// 1 to 100.
+    #[schemars(range(min = 1, max = 100))]
+    pub weight: u8,
+    /// The term a node should match.
+    pub preference: NodeSelectorTerm,
+}
+
+/// Pod affinity or anti-affinity, as in Kubernetes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodAffinity {
+    /// Terms every pod must satisfy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    pub required_during_scheduling_ignored_during_execution: Vec<PodAffinityTerm>,
+    /// Terms that score their weight.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    pub preferred_during_scheduling_ignored_during_execution: Vec<WeightedPodAffinityTerm>,
+}
+
+/// Pods (chosen by labels, in namespaces) and the topology domain shared with them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodAffinityTerm {
+    /// The pods this term is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_selector: Option<Selector>,
+    /// Namespaces of those pods (default: the test's namespace).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32), inner(length(max = 63)))]
+    pub namespaces: Vec<String>,
+    /// Namespaces of those pods, by label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<Selector>,
+    /// The node label whose value defines a domain, e.g. `kubernetes.io/hostname`.
+    #[schemars(length(min = 1, max = 317))]
+    pub topology_key: String,
+}
+
+/// A weighted pod affinity term.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WeightedPodAffinityTerm {
+    /// 1 to 100.
+    #[schemars(range(min = 1, max = 100))]
+    pub weight: u8,
+    /// The term.
+    pub pod_affinity_term: PodAffinityTerm,
+}
+
+/// A Kubernetes label selector with labels and expressions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Selector {
+    /// Labels that must all match.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = 64, "additionalProperties" = {"type": "string", "maxLength": 63}))]
+    pub match_labels: BTreeMap<String, String>,
+    /// Requirements that must all hold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    pub match_expressions: Vec<LabelRequirement>,
+}
+
+/// One requirement on a label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LabelRequirement {
+    /// The label key.
+    #[schemars(length(min = 1, max = 317))]
+    pub key: String,
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
+    pub operator: LabelOperator,
+    /// Values for `In`/`NotIn` (at least one); none for `Exists`/`DoesNotExist`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64), inner(length(max = 63)))]
+    pub values: Vec<String>,
+}
+
+/// A label selector operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum LabelOperator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+}
+
+impl LabelOperator {
+    /// The Kubernetes spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LabelOperator::In => "In",
+            LabelOperator::NotIn => "NotIn",
+            LabelOperator::Exists => "Exists",
+            LabelOperator::DoesNotExist => "DoesNotExist",
+        }
+    }
 }
 
 /// How strictly generators avoid sharing a node.
