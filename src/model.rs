@@ -29,6 +29,7 @@ pub struct Plan {
     /// Where pods are scheduled (validated as written).
     pub placement: spec::Placement,
     pub results: Results,
+    pub metrics: Option<Metrics>,
     pub jmeter: Option<JmeterOptions>,
     pub gatling: Option<GatlingOptions>,
 }
@@ -111,12 +112,17 @@ impl Target {
     /// whitespace or control characters), without the bare `/` path the parser adds
     /// to `https://host`, which scripts that append `/path` would otherwise double.
     pub fn url_text(&self) -> &str {
-        let s = self.url.as_str();
-        if self.url.path() == "/" && self.url.query().is_none() && self.url.fragment().is_none() {
-            s.strip_suffix('/').unwrap_or(s)
-        } else {
-            s
-        }
+        url_text(&self.url)
+    }
+}
+
+/// A URL as tools receive it: see [`Target::url_text`].
+fn url_text(url: &Url) -> &str {
+    let s = url.as_str();
+    if url.path() == "/" && url.query().is_none() && url.fragment().is_none() {
+        s.strip_suffix('/').unwrap_or(s)
+    } else {
+        s
     }
 }
 
@@ -173,6 +179,43 @@ pub struct Resources {
 pub struct Results {
     pub persistent_volume_claim: Option<String>,
     pub ttl_seconds_after_finished: Option<u32>,
+}
+
+/// A validated metrics output: supported by the plan's tool, its URL parsed, its
+/// egress rules built, credentials naming exactly the keys the output reads.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    pub output: spec::MetricsOutput,
+    pub url: Url,
+    /// The URL's port, explicit or the default (2003 for Graphite).
+    pub port: u16,
+    pub egress: Vec<Egress>,
+    pub credentials: Option<MetricsCredentials>,
+}
+
+impl Metrics {
+    /// The URL as tools receive it (see [`Target::url_text`]).
+    pub fn url_text(&self) -> &str {
+        url_text(&self.url)
+    }
+
+    /// The host name or address, without brackets.
+    pub fn host(&self) -> String {
+        match self.url.host() {
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            Some(h) => h.to_string(),
+            None => String::new(),
+        }
+    }
+}
+
+/// The Secret and which of its keys hold what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsCredentials {
+    pub secret: String,
+    pub username_key: Option<String>,
+    pub password_key: Option<String>,
+    pub token_key: Option<String>,
 }
 
 /// JMeter settings.

@@ -119,8 +119,18 @@ fn network_policies(plan: &Plan, topology: &Topology) -> Vec<NetworkPolicy> {
             "load to the target, as the plan's target.allow lists it",
             meta::selector(plan, generator),
             None,
-            Some(plan.target.egress.iter().map(egress_to_target).collect()),
+            Some(plan.target.egress.iter().map(egress_rule).collect()),
         ));
+        if let Some(metrics) = &plan.metrics {
+            out.push(policy(
+                plan,
+                &format!("allow-{}-to-metrics", generator.as_str()),
+                "real-time metrics to the plan's metrics endpoint, as metrics.allow lists it",
+                meta::selector(plan, generator),
+                None,
+                Some(metrics.egress.iter().map(egress_rule).collect()),
+            ));
+        }
     }
     let mut peers: Vec<Component> = topology.flows.iter().flat_map(|f| [f.from, f.to]).collect();
     peers.sort();
@@ -235,7 +245,7 @@ fn dns_rule() -> NetworkPolicyEgressRule {
     }
 }
 
-fn egress_to_target(rule: &Egress) -> NetworkPolicyEgressRule {
+fn egress_rule(rule: &Egress) -> NetworkPolicyEgressRule {
     let peer = match &rule.peer {
         Peer::Cidr { cidr, except } => NetworkPolicyPeer {
             ip_block: Some(IPBlock {

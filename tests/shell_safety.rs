@@ -39,7 +39,8 @@ fn stubs(dir: &Path) -> std::path::PathBuf {
         let path = bin.join(tool);
         std::fs::write(
             &path,
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$STUB_OUT/argv\"\nprintf '%s' \"${JAVA_TOOL_OPTIONS:-}\" > \"$STUB_OUT/java\"\n",
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$STUB_OUT/argv\"\nprintf '%s' \"${JAVA_TOOL_OPTIONS:-}\" > \"$STUB_OUT/java\"\n\
+             printf '%s' \"${K6_PROMETHEUS_RW_PASSWORD:-}\" > \"$STUB_OUT/password\"\n",
         )
         .unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -86,7 +87,12 @@ fn field(path: &str) -> String {
 struct Run {
     argv: Vec<String>,
     java: String,
+    /// What k6 found in `K6_PROMETHEUS_RW_PASSWORD`.
+    password: String,
 }
+
+/// Where the test puts the files of the metrics credentials volume.
+const METRICS_MOUNT: &str = "/etc/perfplan/metrics";
 
 /// Run a container's `sh -c` command as the kubelet would.
 fn run_container(container: &Value, dir: &Path) -> Run {
@@ -112,7 +118,12 @@ fn run_container(container: &Value, dir: &Path) -> Run {
             .map(|v| kubelet_expand(v.as_str().unwrap(), &env))
             .collect()
     };
-    let command = strings("command");
+    // The credentials volume is mounted at `metrics/` in the test's folder.
+    let mounted = dir.join("metrics");
+    let command: Vec<String> = strings("command")
+        .into_iter()
+        .map(|c| c.replace(METRICS_MOUNT, mounted.to_str().unwrap()))
+        .collect();
     let args = strings("args");
     let out = dir.join("out");
     std::fs::create_dir_all(&out).unwrap();
@@ -136,6 +147,7 @@ fn run_container(container: &Value, dir: &Path) -> Run {
             .map(str::to_owned)
             .collect(),
         java: std::fs::read_to_string(out.join("java")).unwrap(),
+        password: std::fs::read_to_string(out.join("password")).unwrap(),
     }
 }
 
@@ -356,4 +368,65 @@ fn k6_starter_resumes_every_runner_once_they_answer() {
         statuses_before > 4,
         "it waited for runner 2 and checked again: {calls}"
     );
+}
+
+/// Metrics credentials are read from the mounted Secret's files inside the
+/// container: a hostile password or token reaches the tool verbatim, runs nothing,
+/// and the manifest never holds it.
+#[test]
+fn metrics_credentials_reach_the_tools_verbatim_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = hostile();
+    std::fs::create_dir_all(dir.path().join("metrics")).unwrap();
+    for file in ["username", "password", "token"] {
+        // A trailing newline, as `kubectl create secret --from-file` often stores.
+        std::fs::write(dir.path().join("metrics").join(file), format!("{secret}\n")).unwrap();
+    }
+    let k6 = write_plan(
+        dir.path(),
+        "tool: k6\nscript: t.js\nload: {users: 30, generators: 3, duration: 1m}\ntarget: {url: \"https://10.0.0.1\"}\n\
+         metrics:\n  output: prometheusRemoteWrite\n  url: \"https://10.9.0.1/api/v1/write?x=$(touch PWNED)\"\n\
+         \x20 credentials: {secret: rw, usernameKey: u, passwordKey: p}\n",
+        ("t.js", "export default function () {}\n"),
+    );
+    let (_, runner) = containers(&k6).remove(0);
+    let run = run_container(&runner, dir.path());
+    assert_eq!(run.password, secret);
+    let out = run.argv.iter().position(|a| a == "--out").unwrap();
+    assert_eq!(run.argv[out + 1], "experimental-prometheus-rw");
+    let jmeter = write_plan(
+        dir.path(),
+        "tool: jmeter\nscript: t.jmx\nload: {users: 10, generators: 4, duration: 1m}\ntarget: {url: \"https://10.0.0.1\"}\n\
+         jmeter: {rmi: {ssl: false}}\nmetrics:\n  output: influxdb\n  url: \"http://10.9.0.2:8086/write?db=j&x=$(touch PWNED)\"\n\
+         \x20 credentials: {secret: influx, tokenKey: t}\n",
+        ("t.jmx", "<jmeterTestPlan/>"),
+    );
+    let (name, worker) = containers(&jmeter).remove(0);
+    assert_eq!(name, "jmeter-worker");
+    let run = run_container(&worker, dir.path());
+    assert!(
+        run.argv.contains(&format!("-Jmetrics.token={secret}")),
+        "{:?}",
+        run.argv
+    );
+    assert!(
+        run.argv
+            .contains(&"-Jmetrics.instance=hostile-worker-3".to_owned()),
+        "{:?}",
+        run.argv
+    );
+    let url = jmeter.metrics.as_ref().unwrap().url_text();
+    assert!(
+        run.argv.contains(&format!("-Jmetrics.url={url}")),
+        "{:?}",
+        run.argv
+    );
+    for (plan, secret_name) in [(&k6, "secretName: rw\n"), (&jmeter, "secretName: influx\n")] {
+        let yaml = perfplan::compile(plan).to_yaml_stream();
+        assert!(yaml.contains(secret_name), "the Secret is mounted as a volume");
+        assert!(
+            !yaml.contains("secretKeyRef"),
+            "credentials never become env vars of the pod spec"
+        );
+    }
 }

@@ -120,6 +120,18 @@ codes! {
     PLACEMENT_TOLERATION = "perfplan::placement::toleration";
     /// An affinity requirement's operator and values do not fit together, or a key is not label syntax.
     PLACEMENT_AFFINITY = "perfplan::placement::affinity";
+    /// The metrics output is not one the plan's tool can write.
+    METRICS_UNSUPPORTED = "perfplan::metrics::unsupported";
+    /// The metrics URL cannot be parsed, has the wrong scheme or holds credentials.
+    METRICS_URL = "perfplan::metrics::url";
+    /// A host-name metrics URL has no `allow` entry, so no NetworkPolicy could let metrics out.
+    METRICS_NOT_ALLOWED = "perfplan::metrics::not_allowed";
+    /// A `metrics.allow` entry is malformed (bad CIDR, empty, or mixes kinds).
+    METRICS_ALLOW = "perfplan::metrics::allow";
+    /// The metrics URL's port is not among the `metrics.allow` ports.
+    METRICS_PORT_NOT_ALLOWED = "perfplan::metrics::port_not_allowed";
+    /// Metrics credentials name keys the output cannot use, or only half of a user name/password pair.
+    METRICS_CREDENTIALS = "perfplan::metrics::credentials";
     /// A JMeter thread group hard-codes its thread count (a warning).
     LINT_JMETER_THREADS = "perfplan::lint::jmeter_threads";
     /// A k6 script's own load options conflict with the plan (a warning).

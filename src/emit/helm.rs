@@ -331,6 +331,19 @@ fn common_unmapped(plan: &Plan) -> Vec<Unmapped> {
                 .to_owned(),
         });
     }
+    if let Some(m) = &plan.metrics {
+        out.push(Unmapped {
+            path: vec!["metrics"],
+            message: format!(
+                "{chart} has no key for the `{}` metrics output",
+                m.output.as_str()
+            ),
+            help:
+                "configure the output in the chart's extra arguments or the script yourself, with its egress \
+                   rule; perfplan's bundle (`--format bundle`) wires output, credentials and NetworkPolicy"
+                    .to_owned(),
+        });
+    }
     out.push(Unmapped {
         path: vec!["target", "url"],
         message: format!("{chart} has no key for the target URL"),

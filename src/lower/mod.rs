@@ -5,6 +5,7 @@
 //! the posture to every pod afterwards, so no tool can forget it.
 
 pub mod meta;
+pub mod metrics;
 pub mod pod;
 pub mod shell;
 pub mod workload;
@@ -129,9 +130,11 @@ pub struct Topology {
 
 /// Lower a plan with the tool its shape names.
 pub fn lower(plan: &Plan) -> Topology {
-    match plan.shape {
+    let mut topology = match plan.shape {
         Shape::Jmeter => crate::tools::jmeter::lower(plan),
         Shape::K6(workload) => crate::tools::k6::lower(plan, workload),
         Shape::Gatling(mode) => crate::tools::gatling::lower(plan, mode),
-    }
+    };
+    metrics::attach(plan, &mut topology);
+    topology
 }

@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 
 pub use load::{ArrivalRate, Load};
 pub use operations::{
-    Affinity, LabelOperator, NodeOperator, NodeSelectorTerm, Placement, Results, Spread, TaintEffect,
-    Toleration, TolerationOperator,
+    Affinity, LabelOperator, Metrics, MetricsCredentials, MetricsOutput, NodeOperator, NodeSelectorTerm,
+    Placement, Results, Spread, TaintEffect, Toleration, TolerationOperator,
 };
 pub use security::{Posture, Resources, Security};
 pub use target::{AllowRule, LabelSelector, Target};
@@ -104,6 +104,11 @@ pub struct PlanSpec {
     /// Where results go: a PersistentVolumeClaim, and when finished Jobs are deleted.
     #[serde(default)]
     pub results: Results,
+
+    /// Real-time metrics output (Prometheus remote write, InfluxDB, Graphite), with
+    /// its own egress rule and credentials from a Secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Metrics>,
 
     /// JMeter options; only with `tool: jmeter`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -315,3 +315,76 @@ pub struct Results {
     #[schemars(range(max = 31_536_000))]
     pub ttl_seconds_after_finished: Option<u32>,
 }
+
+/// Real-time metrics: where every load generator streams its samples while the test
+/// runs, so dashboards show the test live rather than after it ends.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Metrics {
+    /// The metrics backend. `prometheusRemoteWrite`: k6 (`-o experimental-prometheus-rw`).
+    /// `influxdb`: k6 (built-in InfluxDB v1 output) and JMeter (the test plan's
+    /// Backend Listener reads the properties perfplan sets). `graphite`: JMeter
+    /// (Backend Listener) and Gatling (its graphite data writer).
+    pub output: MetricsOutput,
+    /// The endpoint. `prometheusRemoteWrite`: the remote-write URL
+    /// (`https://prometheus.example.com/api/v1/write`); `influxdb` with k6: the server
+    /// and database (`http://influxdb.monitoring:8086/k6`), with JMeter: the write
+    /// URL the Backend Listener posts to (`http://influxdb:8086/write?db=jmeter`);
+    /// `graphite`: `tcp://graphite.monitoring:2003` (port 2003 by default). No
+    /// credentials in the URL: use `credentials`.
+    #[schemars(length(min = 1, max = 2048), example = &"https://prometheus.example.com/api/v1/write")]
+    pub url: String,
+    /// Where metrics may go: egress rules of the generators' NetworkPolicy, like
+    /// `target.allow`. An IP-literal URL host is allowed on its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub allow: Vec<super::AllowRule>,
+    /// Credentials, from a Secret only: mounted read-only into the generator
+    /// containers and read from files there, never written into a manifest or an
+    /// environment variable of the pod spec.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<MetricsCredentials>,
+}
+
+/// A metrics backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum MetricsOutput {
+    /// Prometheus remote write (k6).
+    PrometheusRemoteWrite,
+    /// InfluxDB (k6: v1 API; JMeter: Backend Listener).
+    Influxdb,
+    /// Graphite plaintext protocol (JMeter, Gatling).
+    Graphite,
+}
+
+impl MetricsOutput {
+    /// The plan's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricsOutput::PrometheusRemoteWrite => "prometheusRemoteWrite",
+            MetricsOutput::Influxdb => "influxdb",
+            MetricsOutput::Graphite => "graphite",
+        }
+    }
+}
+
+/// Keys of a Secret (in the test's namespace) holding metrics credentials.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MetricsCredentials {
+    /// The Secret's name.
+    pub secret: ObjectName,
+    /// Key holding the user name (basic auth: `prometheusRemoteWrite`, `influxdb` with k6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253), regex(pattern = r"^[-._a-zA-Z0-9]+$"))]
+    pub username_key: Option<String>,
+    /// Key holding the password (with `usernameKey`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253), regex(pattern = r"^[-._a-zA-Z0-9]+$"))]
+    pub password_key: Option<String>,
+    /// Key holding an API token (`influxdb` with JMeter: the listener's `influxdbToken`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253), regex(pattern = r"^[-._a-zA-Z0-9]+$"))]
+    pub token_key: Option<String>,
+}

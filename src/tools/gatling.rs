@@ -127,12 +127,13 @@ fn rbac(plan: &Plan, name: &str) -> Vec<Object> {
 
 fn workers(plan: &Plan) -> StatefulSet {
     let splits = Splits::of(plan);
-    let script = prelude(&splits, shell::ordinal_from_pod_name(), "ordinal", "worker")
+    let script = prelude(plan, &splits, shell::ordinal_from_pod_name(), "ordinal", "worker")
         + "exec gatling-cluster worker\n";
     let (readiness, liveness) = pod::tcp_probes(AKKA_PORT);
     let mut env = vec![pod::env_field("POD_NAME", "metadata.name")];
     env.extend(splits.env());
     env.extend(common_env(plan));
+    env.extend(graphite_env(plan));
     let container = Container {
         name: "gatling-worker".to_owned(),
         command: Some(shell::command("gatling-worker", script)),
@@ -296,7 +297,7 @@ fn runners(plan: &Plan) -> Job {
         "$RUNNER_JOB-$i.$RUNNER_SERVICE",
         "see kubectl get pods --selector $RUNNER_SELECTOR",
     );
-    let script = prelude(&splits, shell::index_from_runner_index(), "index", "runner")
+    let script = prelude(plan, &splits, shell::index_from_runner_index(), "index", "runner")
         + &barrier
         + &format!(
             "exec gatling.sh -sf \"$SIMULATIONS_DIR\" -s \"$SIMULATION_CLASS\" \\\n\
@@ -313,6 +314,7 @@ fn runners(plan: &Plan) -> Job {
         pod::env("RUNNER_SELECTOR", meta::selector_text(plan, Component::Runner)),
     ]);
     env.extend(common_env(plan));
+    env.extend(graphite_env(plan));
     let container = Container {
         name: "gatling".to_owned(),
         command: Some(shell::command("gatling-runner", script)),
@@ -330,15 +332,38 @@ fn runners(plan: &Plan) -> Job {
 
 /// What every load pod's script starts with: read its index into `$<var>` (with
 /// `index_lines`), compute its shares, and append them to the JVM's options.
-fn prelude(splits: &Splits, index_lines: &str, var: &str, role: &str) -> String {
+fn prelude(plan: &Plan, splits: &Splits, index_lines: &str, var: &str, role: &str) -> String {
     format!(
         "set -eu\n{index_lines}{shares}\
          export JAVA_TOOL_OPTIONS=\"$JAVA_TOOL_OPTIONS {per_pod} -Dshard=${var} -Dshards=$GENERATORS\"\n\
+         {graphite}\
          echo \"perfplan: Gatling {role} ${var} of $GENERATORS: {log}\"\n",
         shares = splits.shell_lines(var, "users"),
         per_pod = per_pod_properties(splits),
+        graphite = if plan.metrics.is_some() {
+            // Each pod writes under its own path, so pods never overwrite each other.
+            format!(
+                "export JAVA_TOOL_OPTIONS=\"$JAVA_TOOL_OPTIONS $GRAPHITE_OPTIONS \
+                 -Dgatling.data.graphite.rootPathPrefix=$GRAPHITE_PREFIX.shard${var}\"\n"
+            )
+        } else {
+            String::new()
+        },
         log = share_log(splits),
     )
+}
+
+/// Gatling's graphite data writer, switched on next to the console and file
+/// writers (Typesafe Config reads `writers.N` system properties as the list).
+/// Validation allows only Graphite for Gatling.
+fn graphite_options(plan: &Plan) -> Option<String> {
+    let m = plan.metrics.as_ref()?;
+    Some(format!(
+        "-Dgatling.data.writers.0=console -Dgatling.data.writers.1=file -Dgatling.data.writers.2=graphite \
+         -Dgatling.data.graphite.host={} -Dgatling.data.graphite.port={}",
+        jvm_safe(&m.host()),
+        m.port
+    ))
 }
 
 fn per_pod_properties(splits: &Splits) -> &'static str {
@@ -382,6 +407,18 @@ fn common_env(plan: &Plan) -> Vec<EnvVar> {
         pod::env("RESULTS_DIR", pod::RESULTS_DIR),
         pod::env("TARGET_URL", plan.target.url_text()),
         pod::env("JAVA_TOOL_OPTIONS", java),
+    ]
+}
+
+/// Env of the pods that generate load when the plan streams metrics to Graphite:
+/// the writer's options and the path prefix each pod extends with its shard.
+fn graphite_env(plan: &Plan) -> Vec<EnvVar> {
+    let Some(options) = graphite_options(plan) else {
+        return Vec::new();
+    };
+    vec![
+        pod::env("GRAPHITE_OPTIONS", options),
+        pod::env("GRAPHITE_PREFIX", format!("gatling.{}", plan.name)),
     ]
 }
 

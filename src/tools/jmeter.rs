@@ -12,8 +12,10 @@
 //! controller on `client.rmi.localport` and the two ports after it.
 
 use super::{Splits, secs};
+use crate::lower::metrics::Credential;
 use crate::lower::{Component, Flow, Object, Topology, meta, pod, shell, workload};
 use crate::model::{LoadModel, Plan};
+use crate::spec::MetricsOutput;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, SecretVolumeSource, Volume};
@@ -69,9 +71,11 @@ fn workers(plan: &Plan) -> StatefulSet {
          \x20 -Djava.rmi.server.hostname=\"$POD_IP\" -Djava.io.tmpdir={tmp} \\\n\
          \x20 -Jserver_port={REGISTRY_PORT} -Jserver.rmi.localport={SERVER_PORT} \\\n\
          \x20 -Jshard=\"$ordinal\" -Jshards=\"$GENERATORS\" {load_props} \\\n\
+         {metrics}\
          {ssl}\
          \x20 \"$@\"\n",
         ordinal = shell::ordinal_from_pod_name(),
+        metrics = metrics_lines(plan),
         shares = splits.shell_lines("ordinal", "threads"),
         share_log = share_log(&splits),
         tmp = pod::TMP_DIR,
@@ -88,7 +92,12 @@ fn workers(plan: &Plan) -> StatefulSet {
     let container = Container {
         name: "jmeter-worker".to_owned(),
         command: Some(shell::command("jmeter-worker", script)),
-        args: Some(user_properties(plan)),
+        args: Some(
+            user_properties(plan)
+                .into_iter()
+                .chain(metrics_properties(plan))
+                .collect(),
+        ),
         ports: Some(vec![
             pod::port("rmi-registry", REGISTRY_PORT),
             pod::port("rmi-server", SERVER_PORT),
@@ -211,6 +220,39 @@ fn ssl_lines(plan: &Plan) -> String {
         ),
         None => "  -Jserver.rmi.ssl.disable=true \\\n".to_owned(),
     }
+}
+
+/// Per-worker metrics properties: which worker reports (`metrics.instance`, for a
+/// Graphite path or an InfluxDB tag, so workers never overwrite each other's
+/// series), and the token read from the mounted Secret.
+fn metrics_lines(plan: &Plan) -> String {
+    if plan.metrics.is_none() {
+        return String::new();
+    }
+    let token = if Credential::Token.provided(plan) {
+        format!(" -Jmetrics.token={}", Credential::Token.read())
+    } else {
+        String::new()
+    };
+    format!("  -Jmetrics.instance=\"$POD_NAME\"{token} \\\n")
+}
+
+/// The metrics endpoint as properties the test plan's Backend Listener reads with
+/// `${__P(…)}`: `metrics.url` (InfluxDB) or `metrics.host` and `metrics.port`
+/// (Graphite), and `metrics.application` (the plan's name).
+fn metrics_properties(plan: &Plan) -> Vec<String> {
+    let Some(m) = &plan.metrics else {
+        return Vec::new();
+    };
+    let mut props = vec![format!("-Jmetrics.application={}", plan.name)];
+    match m.output {
+        MetricsOutput::Graphite => {
+            props.push(format!("-Jmetrics.host={}", m.host()));
+            props.push(format!("-Jmetrics.port={}", m.port));
+        }
+        _ => props.push(format!("-Jmetrics.url={}", m.url_text())),
+    }
+    props.iter().map(|a| pod::literal(a)).collect()
 }
 
 fn keystore(plan: &Plan) -> Option<&str> {

@@ -9,10 +9,11 @@
 //! second run).
 
 use super::{Splits, secs};
+use crate::lower::metrics::{self, Credential};
 use crate::lower::{Component, Flow, Object, Topology, meta, pod, shell, workload};
 use crate::model::{LoadModel, Plan};
 use crate::names::content_hash;
-use crate::spec::K6Workload;
+use crate::spec::{K6Workload, MetricsOutput};
 use crate::split::{LoadSplit, k6_sequence};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::batch::v1::Job;
@@ -122,8 +123,10 @@ fn indexed_job(plan: &Plan, splits: &Splits, options: Option<&ConfigMap>) -> Job
         "set -eu\n{index}\
          segment=\"$index/$RUNNERS_TOTAL:$((index + 1))/$RUNNERS_TOTAL\"\n\
          echo \"perfplan: k6 runner $index of $RUNNERS_TOTAL, execution segment $segment\"\n\
+         {credentials}\
          exec k6 run --execution-segment \"$segment\" --tag \"perfplan_runner=$index\" \"$@\"\n",
         index = shell::index_from_runner_index(),
+        credentials = credential_exports(plan),
     );
     let mut args = vec![
         "--execution-segment-sequence".to_owned(),
@@ -171,8 +174,15 @@ fn deployment(plan: &Plan, splits: &Splits, options: Option<&ConfigMap>) -> Depl
         failure_threshold: Some(10),
         ..Default::default()
     };
+    // Credentials are read from files by a shell; without them k6 runs directly.
+    let exports = credential_exports(plan);
+    let command = if exports.is_empty() {
+        vec!["k6".to_owned()]
+    } else {
+        shell::command("k6-runner", format!("set -eu\n{exports}exec k6 \"$@\"\n"))
+    };
     let container = Container {
-        command: Some(vec!["k6".to_owned()]),
+        command: Some(command),
         args: Some(args),
         env: Some(common_env(plan)),
         readiness_probe: Some(k6_status()),
@@ -238,8 +248,45 @@ fn load_args(plan: &Plan, per_runner: Option<&Splits>, options: Option<&ConfigMa
     if options.is_some() {
         args.extend(["--config".to_owned(), format!("{OPTIONS_DIR}/{OPTIONS_FILE}")]);
     }
+    args.extend(metrics_args(plan));
     args.push(pod::script_path(plan));
     args
+}
+
+/// `--out` for the plan's metrics output, and a `testid` tag on every sample so a
+/// dashboard can select one test's series (runners are told apart by
+/// `perfplan_runner`). The endpoint itself is in env (Prometheus) or in the `--out`
+/// value (InfluxDB v1), escaped for the kubelet.
+fn metrics_args(plan: &Plan) -> Vec<String> {
+    let Some(m) = &plan.metrics else {
+        return Vec::new();
+    };
+    let out = match m.output {
+        MetricsOutput::PrometheusRemoteWrite => "experimental-prometheus-rw".to_owned(),
+        MetricsOutput::Influxdb => pod::literal(&format!("influxdb={}", m.url_text())),
+        // Validation accepts only k6's own outputs.
+        MetricsOutput::Graphite => return Vec::new(),
+    };
+    vec![
+        "--out".to_owned(),
+        out,
+        "--tag".to_owned(),
+        format!("testid={}", plan.name),
+    ]
+}
+
+/// Lines that export the metrics credentials k6 reads from env.
+fn credential_exports(plan: &Plan) -> String {
+    let prefix = match plan.metrics.as_ref().map(|m| m.output) {
+        Some(MetricsOutput::PrometheusRemoteWrite) => "K6_PROMETHEUS_RW",
+        Some(MetricsOutput::Influxdb) => "K6_INFLUXDB",
+        _ => return String::new(),
+    };
+    let (user, password) = (format!("{prefix}_USERNAME"), format!("{prefix}_PASSWORD"));
+    metrics::export_lines(
+        plan,
+        &[(Credential::Username, &user), (Credential::Password, &password)],
+    )
 }
 
 /// Arrival-rate load has no CLI shortcut: it is an options file with one scenario.
@@ -312,11 +359,19 @@ fn options_json(plan: &Plan, rate: u64, time_unit: u64, max_users: u64) -> Strin
 
 /// What every runner is told, whatever the workload.
 fn common_env(plan: &Plan) -> Vec<EnvVar> {
-    vec![
+    let mut env = vec![
         pod::env("RUNNERS_TOTAL", plan.load.generators.to_string()),
         pod::env("VU_COUNT", plan.load.total_users().to_string()),
         pod::env("TARGET_URL", plan.target.url_text()),
-    ]
+    ];
+    if let Some(m) = &plan.metrics
+        && m.output == MetricsOutput::PrometheusRemoteWrite
+    {
+        env.push(pod::env("K6_PROMETHEUS_RW_SERVER_URL", m.url_text()));
+        // The default exports only p(99); SLOs are usually written on p(95).
+        env.push(pod::env("K6_PROMETHEUS_RW_TREND_STATS", "p(95),p(99),avg,max"));
+    }
+    env
 }
 
 fn runner_container(plan: &Plan) -> Container {

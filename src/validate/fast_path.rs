@@ -221,7 +221,14 @@ mod tests {
     fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
         out.push(at.clone());
         match v {
-            Value::Object(m) => m.iter().for_each(|(k, c)| pointers(c, format!("{at}/{k}"), out)),
+            // RFC 6901: `~` and `/` in keys (label keys like `app.kubernetes.io/name`) are escaped.
+            Value::Object(m) => m.iter().for_each(|(k, c)| {
+                pointers(
+                    c,
+                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                    out,
+                )
+            }),
             Value::Array(a) => a
                 .iter()
                 .enumerate()

@@ -6,6 +6,7 @@
 
 mod fast_path;
 mod load;
+mod metrics;
 mod rules;
 mod schema_errors;
 mod script;
@@ -17,6 +18,7 @@ use crate::names::Shape;
 use crate::parse::{self, Node};
 use crate::spec::{PlanSpec, Tool};
 
+pub use metrics::supported as metrics_outputs;
 pub(crate) use schema_errors::display_path;
 
 /// A valid plan and any warnings about it.
@@ -114,6 +116,7 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
     let jmeter = rules::jmeter(ctx, spec);
     let gatling = rules::gatling(ctx, spec);
     let placement_ok = rules::placement(ctx, &spec.placement);
+    let metrics = spec.metrics.as_ref().map(|m| metrics::check(ctx, spec.tool, m));
     Some(Plan {
         name: spec.name.clone(),
         namespace: spec.namespace.clone(),
@@ -130,6 +133,10 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
         results: model::Results {
             persistent_volume_claim: spec.results.persistent_volume_claim.as_ref().map(|n| n.0.clone()),
             ttl_seconds_after_finished: spec.results.ttl_seconds_after_finished,
+        },
+        metrics: match metrics {
+            Some(m) => Some(m?),
+            None => None,
         },
         jmeter: if spec.tool == Tool::Jmeter {
             Some(jmeter?)

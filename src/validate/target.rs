@@ -8,34 +8,82 @@ use ipnet::IpNet;
 use std::net::IpAddr;
 use url::{Host, Url};
 
-const SCHEMES: [&str; 4] = ["http", "https", "ws", "wss"];
+use crate::diag::Code;
+
+/// Where the test's pods send traffic: the target (load) or a metrics endpoint.
+/// Both become NetworkPolicy egress rules, so both get the same checks, each with
+/// its own diagnostic codes and words.
+pub(super) struct Endpoint {
+    /// The plan key holding `url` and `allow`.
+    pub base: &'static str,
+    /// What flows there, for messages: "load", "metrics".
+    pub noun: &'static str,
+    pub schemes: &'static [&'static str],
+    /// The port of a URL without one whose scheme has no known default.
+    pub default_port: Option<u16>,
+    pub example: &'static str,
+    /// Help for a URL with credentials in it.
+    pub credentials_help: &'static str,
+    pub url_code: Code,
+    pub not_allowed_code: Code,
+    pub allow_code: Code,
+    pub port_code: Code,
+}
+
+const TARGET: Endpoint = Endpoint {
+    base: "target",
+    noun: "load",
+    schemes: &["http", "https", "ws", "wss"],
+    default_port: None,
+    example: "https://shop.staging.example.com",
+    credentials_help: "credentials in a URL would be written into the manifests; remove them and read them in the script from a Secret",
+    url_code: codes::TARGET_URL,
+    not_allowed_code: codes::TARGET_NOT_ALLOWED,
+    allow_code: codes::TARGET_ALLOW,
+    port_code: codes::TARGET_PORT_NOT_ALLOWED,
+};
 
 pub(super) fn check(ctx: &mut Ctx, target: &Target) -> Option<model::Target> {
-    let url = url(ctx, &target.url);
+    let (url, port, egress) = endpoint(ctx, &TARGET, &target.url, &target.allow)?;
+    Some(model::Target { url, port, egress })
+}
+
+/// An endpoint's URL and its egress rules: the `allow` entries, plus the URL's own
+/// address when its host is an IP literal.
+pub(super) fn endpoint(
+    ctx: &mut Ctx,
+    e: &Endpoint,
+    url_text: &str,
+    allow: &[AllowRule],
+) -> Option<(Url, u16, Vec<Egress>)> {
+    let url = url(ctx, e, url_text);
     let mut rules = Vec::new();
     let mut ok = true;
-    for (i, rule) in target.allow.iter().enumerate() {
-        match allow_rule(ctx, i, rule) {
+    for (i, rule) in allow.iter().enumerate() {
+        match allow_rule(ctx, e, i, rule) {
             Some(r) => rules.push(r),
             None => ok = false,
         }
     }
     let url = url?;
-    let port = url.port_or_known_default()?;
+    let port = url.port_or_known_default().or(e.default_port)?;
     let ip = match url.host() {
         Some(Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
         Some(Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-        _ => None,
+        // Non-special schemes (`tcp://`) leave an IPv4 address as a domain.
+        Some(Host::Domain(d)) => d.parse().ok(),
+        None => None,
     };
-    if ip.is_none() && target.allow.is_empty() {
+    if ip.is_none() && allow.is_empty() {
         let host = url.host_str().unwrap_or_default();
         ctx.push(
-            Diagnostic::error(codes::TARGET_NOT_ALLOWED, ctx.span(&["target", "url"]), format!("nothing allows load to reach `{host}`"))
+            Diagnostic::error(e.not_allowed_code, ctx.span(&[e.base, "url"]), format!("nothing allows {} to reach `{host}`", e.noun))
                 .label("host name without an `allow` entry")
                 .help(format!(
-                    "a NetworkPolicy matches IP blocks and pod selectors, never host names, so say where `{host}` lives: \
-                     `allow: [{{cidr: 10.20.0.0/16}}]` for addresses outside the cluster, or \
-                     `allow: [{{namespace: shop, podSelector: {{matchLabels: {{app: checkout}}}}}}]` for a Service in the cluster"
+                    "a NetworkPolicy matches IP blocks and pod selectors, never host names, so say where `{host}` lives \
+                     in `{}.allow`: `[{{cidr: 10.20.0.0/16}}]` for addresses outside the cluster, or \
+                     `[{{namespace: shop, podSelector: {{matchLabels: {{app: checkout}}}}}}]` for a Service in the cluster",
+                    e.base
                 )),
         );
         ok = false;
@@ -54,71 +102,61 @@ pub(super) fn check(ctx: &mut Ctx, target: &Target) -> Option<model::Target> {
             ports: if ports.is_empty() { vec![port] } else { ports },
         }))
         .collect();
-    let explicit: Vec<&AllowRule> = target.allow.iter().collect();
-    if !explicit.is_empty()
+    if !allow.is_empty()
         && ip.is_none()
-        && explicit
+        && allow
             .iter()
             .all(|r| !r.ports.is_empty() && !r.ports.contains(&port))
     {
         ctx.push(
-            Diagnostic::error(codes::TARGET_PORT_NOT_ALLOWED, ctx.span(&["target", "url"]), format!("the target's port {port} is not allowed by any `allow` entry"))
+            Diagnostic::error(e.port_code, ctx.span(&[e.base, "url"]), format!("the {} port {port} is not allowed by any `allow` entry", e.base))
                 .label(format!("port {port}"))
-                .help(format!("add {port} to the `ports` of the entry that covers the target, or drop `ports` to default to {port}")),
+                .help(format!("add {port} to the `ports` of the entry that covers the {}, or drop `ports` to default to {port}", e.base)),
         );
         ok = false;
     }
-    ok.then_some(model::Target { url, port, egress })
+    ok.then_some((url, port, egress))
 }
 
-fn url(ctx: &mut Ctx, text: &str) -> Option<Url> {
-    let span = ctx.span(&["target", "url"]);
-    let fail = |ctx: &mut Ctx, message: String, help: &str| {
+fn url(ctx: &mut Ctx, e: &Endpoint, text: &str) -> Option<Url> {
+    let span = ctx.span(&[e.base, "url"]);
+    let fail = |ctx: &mut Ctx, message: String, help: String| {
         ctx.push(
-            Diagnostic::error(codes::TARGET_URL, span, message)
-                .label("invalid target URL")
-                .help(help.to_owned()),
+            Diagnostic::error(e.url_code, span, message)
+                .label(format!("invalid {} URL", e.base))
+                .help(help),
         );
         None
     };
+    let example = format!("write an absolute URL such as `{}`", e.example);
     let url = match Url::parse(text) {
         Ok(url) => url,
-        Err(e) => {
-            return fail(
-                ctx,
-                format!("`{text}` is not a URL: {e}"),
-                "write an absolute URL such as `https://shop.staging.example.com`",
-            );
-        }
+        Err(err) => return fail(ctx, format!("`{text}` is not a URL: {err}"), example),
     };
-    if !SCHEMES.contains(&url.scheme()) {
+    if !e.schemes.contains(&url.scheme()) {
         return fail(
             ctx,
-            format!("URL scheme `{}` is not supported", url.scheme()),
-            "use http, https, ws or wss",
+            format!("URL scheme `{}` is not supported here", url.scheme()),
+            format!("use {}", e.schemes.join(", ")),
         );
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return fail(
-            ctx,
-            format!("`{text}` has no host"),
-            "write an absolute URL such as `https://shop.staging.example.com`",
-        );
+        return fail(ctx, format!("`{text}` has no host"), example);
     }
     if !url.username().is_empty() || url.password().is_some() {
         return fail(
             ctx,
-            "the target URL contains credentials".to_owned(),
-            "credentials in a URL would be written into the manifests; remove them and read them in the script from a Secret",
+            format!("the {} URL contains credentials", e.base),
+            e.credentials_help.to_owned(),
         );
     }
     Some(url)
 }
 
 /// One `allow` entry → its peer and ports.
-fn allow_rule(ctx: &mut Ctx, i: usize, rule: &AllowRule) -> Option<(Peer, Vec<u16>)> {
+fn allow_rule(ctx: &mut Ctx, e: &Endpoint, i: usize, rule: &AllowRule) -> Option<(Peer, Vec<u16>)> {
     let index = i.to_string();
-    let path = ["target", "allow", index.as_str()];
+    let path = [e.base, "allow", index.as_str()];
     let err = |ctx: &mut Ctx, field: &str, message: String, help: &str| {
         let span = if field.is_empty() {
             ctx.span(&path)
@@ -126,7 +164,7 @@ fn allow_rule(ctx: &mut Ctx, i: usize, rule: &AllowRule) -> Option<(Peer, Vec<u1
             ctx.span(&[path[0], path[1], path[2], field])
         };
         ctx.push(
-            Diagnostic::error(codes::TARGET_ALLOW, span, message)
+            Diagnostic::error(e.allow_code, span, message)
                 .label("invalid allow entry")
                 .help(help.to_owned()),
         );
@@ -162,18 +200,19 @@ fn allow_rule(ctx: &mut Ctx, i: usize, rule: &AllowRule) -> Option<(Peer, Vec<u1
             None
         }
         (Some(cidr), false) => {
-            let parsed = cidr_value(ctx, &path, "cidr", cidr)?;
+            let parsed = cidr_value(ctx, e, &path, "cidr", cidr)?;
             let mut except = Vec::new();
-            for (j, e) in rule.except.iter().enumerate() {
+            for (j, except_text) in rule.except.iter().enumerate() {
                 let j = j.to_string();
-                let Some(net) = ctx_cidr(ctx, &[path[0], path[1], path[2], "except", &j], e) else {
+                let Some(net) = ctx_cidr(ctx, e, &[path[0], path[1], path[2], "except", &j], except_text)
+                else {
                     continue;
                 };
                 if !parsed.contains(&net) || net == parsed {
                     err(
                         ctx,
                         "except",
-                        format!("`{e}` is not strictly inside `{cidr}`"),
+                        format!("`{except_text}` is not strictly inside `{cidr}`"),
                         "an `except` block must be a smaller block inside `cidr`",
                     );
                     return None;
@@ -239,12 +278,12 @@ fn allow_rule(ctx: &mut Ctx, i: usize, rule: &AllowRule) -> Option<(Peer, Vec<u1
     }
 }
 
-fn cidr_value(ctx: &mut Ctx, path: &[&str], field: &str, text: &str) -> Option<IpNet> {
+fn cidr_value(ctx: &mut Ctx, e: &Endpoint, path: &[&str], field: &str, text: &str) -> Option<IpNet> {
     let full: Vec<&str> = path.iter().copied().chain([field]).collect();
-    ctx_cidr(ctx, &full, text)
+    ctx_cidr(ctx, e, &full, text)
 }
 
-fn ctx_cidr(ctx: &mut Ctx, path: &[&str], text: &str) -> Option<IpNet> {
+fn ctx_cidr(ctx: &mut Ctx, e: &Endpoint, path: &[&str], text: &str) -> Option<IpNet> {
     match text.parse::<IpNet>() {
         Ok(net) => Some(net),
         Err(_) => {
@@ -257,7 +296,7 @@ fn ctx_cidr(ctx: &mut Ctx, path: &[&str], text: &str) -> Option<IpNet> {
             };
             ctx.push(
                 Diagnostic::error(
-                    codes::TARGET_ALLOW,
+                    e.allow_code,
                     ctx.span(path),
                     format!("`{text}` is not a CIDR block"),
                 )
