@@ -30,6 +30,8 @@ pub struct Plan {
     pub placement: spec::Placement,
     pub results: Results,
     pub metrics: Option<Metrics>,
+    /// The regions the test runs from; empty for a single-cluster test.
+    pub regions: Vec<Region>,
     pub jmeter: Option<JmeterOptions>,
     pub gatling: Option<GatlingOptions>,
 }
@@ -38,6 +40,34 @@ impl Plan {
     pub fn tool(&self) -> Tool {
         self.shape.tool()
     }
+
+    /// The plan one region runs: its share of the load and generators, objects named
+    /// `<name>-<region>-…` (so regions never collide, even in one cluster), and a
+    /// `perfplan.dev/region` label on everything.
+    pub fn in_region(&self, region: &Region) -> Plan {
+        let mut labels = self.labels.clone();
+        labels.insert(REGION_LABEL.to_owned(), region.name.clone());
+        Plan {
+            name: format!("{}-{}", self.name, region.name),
+            load: region.load.clone(),
+            labels,
+            regions: Vec::new(),
+            ..self.clone()
+        }
+    }
+}
+
+/// The label that names a region on every object of its bundle.
+pub const REGION_LABEL: &str = "perfplan.dev/region";
+
+/// One region of a geographically distributed test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub name: String,
+    /// The kubeconfig context its bundle is applied with.
+    pub context: Option<String>,
+    /// The region's exact part of the plan's load, and its generators.
+    pub load: Load,
 }
 
 /// The test script.

@@ -83,6 +83,42 @@ pub fn shell_share(index_var: &str, prefix: &str) -> String {
     format!("$(( {prefix}_BASE + ( {index_var} < {prefix}_REMAINDER ? 1 : 0 ) ))")
 }
 
+/// Split `total` over parties in proportion to `weights` exactly (the largest
+/// remainder method): each gets the floor of its quota `total * w / sum(w)`, and the
+/// units left over go to the largest fractional parts, ties to the earlier party.
+/// The shares sum to `total`, and each differs from its quota by less than one.
+/// With every weight zero, or none, the shares are all zero (and so sum to
+/// `total` only when it is zero; callers check weights are positive).
+pub fn apportion(total: u64, weights: &[u64]) -> Vec<u64> {
+    let sum: u128 = weights.iter().map(|w| u128::from(*w)).sum();
+    if sum == 0 {
+        return vec![0; weights.len()];
+    }
+    let exact: Vec<u128> = weights
+        .iter()
+        .map(|w| u128::from(total) * u128::from(*w))
+        .collect();
+    let mut shares: Vec<u64> = exact.iter().map(|e| (e / sum) as u64).collect();
+    let left = total - shares.iter().sum::<u64>();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    // Largest remainder first; the sort is stable, so ties keep plan order.
+    order.sort_by_key(|&i| std::cmp::Reverse(exact[i] % sum));
+    for &i in order.iter().take(left as usize) {
+        shares[i] += 1;
+    }
+    shares
+}
+
+/// Like [`apportion`], but every party gets at least one (`total` must be at least
+/// the number of parties): one each first, the rest in proportion.
+pub fn apportion_at_least_one(total: u64, weights: &[u64]) -> Vec<u64> {
+    let n = weights.len() as u64;
+    apportion(total.saturating_sub(n), weights)
+        .into_iter()
+        .map(|s| s + 1)
+        .collect()
+}
+
 /// k6's execution segment of runner `i` of `n`: `i/n:(i+1)/n`, with `0` and `1`
 /// written plainly (`0:1/3`, `1/3:2/3`, `2/3:1`).
 pub fn k6_segment(i: u32, n: u32) -> String {
@@ -118,6 +154,16 @@ mod tests {
         assert_eq!(split.shares().sum::<u64>(), 3000);
         assert_eq!(split.summary(), "3000 over 7: 4 x 429, 3 x 428");
         assert_eq!(LoadSplit::new(3000, 3).summary(), "3000 over 3: 3 x 1000");
+    }
+
+    #[test]
+    fn apportion_by_share() {
+        assert_eq!(apportion(3000, &[60, 40]), vec![1800, 1200]);
+        // 1000 over 1:1:1: quotas 333.33 each; the one left over goes to the first.
+        assert_eq!(apportion(1000, &[1, 1, 1]), vec![334, 333, 333]);
+        // 10 over 2:1: quotas 6.67, 3.33.
+        assert_eq!(apportion(10, &[2, 1]), vec![7, 3]);
+        assert_eq!(apportion_at_least_one(5, &[99, 1]), vec![4, 1]);
     }
 
     #[test]
@@ -160,6 +206,27 @@ mod tests {
             prop_assert!(max - min <= 1);
             // Larger shares come first, so shard i's share depends only on i, T and N.
             prop_assert!(shares.windows(2).all(|w| w[0] >= w[1]));
+        }
+
+        #[test]
+        fn apportioned_shares_sum_exactly_and_stay_within_one_of_their_quota(
+            total in 0u64..=10_000_000,
+            weights in prop::collection::vec(1u64..=1_000, 1..=32),
+        ) {
+            let shares = apportion(total, &weights);
+            prop_assert_eq!(shares.iter().sum::<u64>(), total);
+            let sum: u64 = weights.iter().sum();
+            for (s, w) in shares.iter().zip(&weights) {
+                let quota = total as f64 * *w as f64 / sum as f64;
+                prop_assert!((*s as f64 - quota).abs() < 1.0, "share {} quota {}", s, quota);
+            }
+        }
+
+        #[test]
+        fn at_least_one_each(total in 32u64..=100_000, weights in prop::collection::vec(1u64..=1_000, 1..=32)) {
+            let shares = apportion_at_least_one(total, &weights);
+            prop_assert_eq!(shares.iter().sum::<u64>(), total);
+            prop_assert!(shares.iter().all(|s| *s >= 1));
         }
 
         #[test]

@@ -392,3 +392,102 @@ fn lints_warn_with_spans_and_deny_warnings_fails_compile() {
         "nothing is emitted when warnings are denied"
     );
 }
+
+/// Every file under `dir`, relative, `/`-separated, sorted.
+fn tree(dir: &Path) -> Vec<String> {
+    fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let name = format!("{prefix}{}", e.file_name().to_string_lossy());
+            if e.path().is_dir() {
+                walk(&e.path(), &format!("{name}/"), out);
+            } else {
+                out.push(name);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, "", &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn a_multi_region_plan_compiles_to_a_folder_per_region_never_to_one_stream() {
+    // To stdout, all regions at once would be applied to one cluster: refused.
+    let all = perfplan(&["compile", "plans/k6-regions.yaml"]);
+    assert_eq!(all.status.code(), Some(2));
+    assert!(all.stdout.is_empty());
+    assert!(
+        text(&all.stderr).contains("2 regions (eu-west, us-east)"),
+        "{}",
+        text(&all.stderr)
+    );
+    assert!(text(&all.stderr).contains("--region NAME"));
+
+    // One region: exactly that region's objects, as in the golden folder.
+    let one = perfplan(&["compile", "plans/k6-regions.yaml", "--region", "us-east"]);
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
+    let stream = text(&one.stdout);
+    assert!(stream.contains("name: checkout-geo-us-east-k6-runner"));
+    assert!(!stream.contains("eu-west"), "only the chosen region");
+    let golden_runner = std::fs::read_to_string(
+        root().join("golden/k6-regions/us-east/job-checkout-geo-us-east-k6-runner.yaml"),
+    )
+    .unwrap();
+    assert!(stream.contains(&golden_runner));
+    let unknown = perfplan(&["compile", "plans/k6-regions.yaml", "--region", "mars"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("eu-west, us-east"));
+    let none = perfplan(&["compile", "plans/k6-basic.yaml", "--region", "eu-west"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(text(&none.stderr).contains("has no `regions`"));
+    let helm = perfplan(&["compile", "plans/k6-regions.yaml", "--format", "helm-values"]);
+    assert_eq!(helm.status.code(), Some(2), "a chart is installed per cluster");
+
+    // The folder: byte for byte the golden one, regions in subfolders.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("geo");
+    let o = out.to_str().unwrap();
+    let write = perfplan(&["compile", "plans/k6-regions.yaml", "-o", o]);
+    assert_eq!(write.status.code(), Some(0), "{}", text(&write.stderr));
+    assert!(text(&write.stderr).contains("for 2 regions"));
+    let golden = root().join("golden/k6-regions");
+    assert_eq!(tree(&out), tree(&golden));
+    for name in tree(&out) {
+        assert_eq!(
+            std::fs::read(out.join(&name)).unwrap(),
+            std::fs::read(golden.join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+
+    // Recompiling another multi-region plan over it replaces it, stale regions too.
+    let again = perfplan(&["compile", "plans/jmeter-regions.yaml", "-o", o]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert_eq!(tree(&out), tree(&root().join("golden/jmeter-regions")));
+
+    // A file of the user's inside a region folder makes it refuse; --force keeps it.
+    std::fs::write(out.join("fra/notes.txt"), "mine").unwrap();
+    let refused = perfplan(&["compile", "plans/k6-regions.yaml", "-o", o]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).contains("fra/notes.txt"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let forced = perfplan(&["compile", "plans/k6-regions.yaml", "-o", o, "--force"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", text(&forced.stderr));
+    assert_eq!(
+        std::fs::read_to_string(out.join("fra/notes.txt")).unwrap(),
+        "mine"
+    );
+    let mut expected = tree(&golden);
+    expected.push("fra/notes.txt".to_owned());
+    expected.sort();
+    assert_eq!(
+        tree(&out),
+        expected,
+        "the stale region's files are gone, the user's file stays"
+    );
+}

@@ -14,18 +14,41 @@ fn values_of(path: &Path) -> HelmValues {
     helm::values(&plan(path))
 }
 
+/// The values `compile --format helm-values` gives for a plan: one set, or one per
+/// region (`--region NAME`), each in its region's subfolder of the golden.
+fn value_sets(path: &Path) -> Vec<(String, HelmValues)> {
+    let plan = plan(path);
+    if plan.regions.is_empty() {
+        return vec![(String::new(), helm::values(&plan))];
+    }
+    plan.regions
+        .iter()
+        .map(|r| (format!("{}/", r.name), helm::values(&plan.in_region(r))))
+        .collect()
+}
+
+fn set_files(sets: &[(String, HelmValues)]) -> Vec<(String, String)> {
+    sets.iter()
+        .flat_map(|(sub, v)| {
+            v.files()
+                .into_iter()
+                .map(move |(name, text)| (format!("{sub}{name}"), text))
+        })
+        .collect()
+}
+
 #[test]
 fn every_example_plan_matches_its_golden_values() {
     let mut problems = Vec::new();
     for (stem, path) in example_plans() {
-        let values = values_of(&path);
+        let files = set_files(&value_sets(&path));
         let golden = root().join("golden/helm").join(&stem);
         if bless() {
-            write_folder(&golden, &values.files()).unwrap();
+            write_folder(&golden, &files).unwrap();
             continue;
         }
         let tmp = tempfile::tempdir().unwrap();
-        write_folder(&tmp.path().join("v"), &values.files()).unwrap();
+        write_folder(&tmp.path().join("v"), &files).unwrap();
         let (want, have) = (read_folder(&tmp.path().join("v")), read_folder(&golden));
         for name in want
             .keys()
@@ -68,17 +91,21 @@ fn every_golden_values_file_validates_against_its_chart_schema() {
         .collect();
     let mut checked = 0;
     for (stem, path) in example_plans() {
-        let chart = values_of(&path).chart;
-        let file = root().join("golden/helm").join(&stem).join("values.yaml");
-        let text = std::fs::read_to_string(&file).unwrap();
-        // Parse the file as a user's CI would, not the in-memory value.
-        let values: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
-        let validator = jsonschema::validator_for(&schemas[chart]).unwrap();
-        let errors: Vec<String> = validator.iter_errors(&values).map(|e| e.to_string()).collect();
-        assert!(errors.is_empty(), "{}: {errors:?}", file.display());
-        checked += 1;
+        for (sub, set) in value_sets(&path) {
+            let file = root()
+                .join("golden/helm")
+                .join(&stem)
+                .join(format!("{sub}values.yaml"));
+            let text = std::fs::read_to_string(&file).unwrap();
+            // Parse the file as a user's CI would, not the in-memory value.
+            let values: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+            let validator = jsonschema::validator_for(&schemas[set.chart]).unwrap();
+            let errors: Vec<String> = validator.iter_errors(&values).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", file.display());
+            checked += 1;
+        }
     }
-    assert_eq!(checked, example_plans().len());
+    assert!(checked >= example_plans().len());
 }
 
 #[test]

@@ -162,6 +162,57 @@ fn shards_sum(bundle: &perfplan::Bundle) -> Option<u64> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
 
+    /// A plan split over regions by share: each region's bundle runs exactly its
+    /// apportioned part, the parts add up to the plan's totals, and every object
+    /// belongs to its region. Plans where a region's part is smaller than its
+    /// generators are rejected with that error and nothing else.
+    #[test]
+    fn regions_split_the_load_exactly(
+        shares in prop::collection::vec(1u64..=100, 1..=6),
+        users in 1u64..=100_000,
+        generators in 6u32..=60,
+        tool in prop::sample::select(vec!["jmeter", "k6"]),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        scripts(dir.path());
+        let regions: String = shares
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("  - {{name: r{i}, context: ctx-{i}, share: {s}}}\n"))
+            .collect();
+        let script = if tool == "jmeter" { "t.jmx\njmeter: {rmi: {ssl: false}}" } else { "t.js" };
+        let text = format!(
+            "perfplan: v1\nname: geo\ntool: {tool}\nscript: {script}\n\
+             load: {{users: {users}, generators: {generators}, duration: 60s}}\n\
+             target: {{url: \"http://10.1.2.3\"}}\nregions:\n{regions}"
+        );
+        let expected_users = perfplan::split::apportion(users, &shares);
+        let expected_gens = perfplan::split::apportion_at_least_one(u64::from(generators), &shares);
+        let source = perfplan::Source::new("p.yaml", text.clone(), dir.path());
+        let plan = match perfplan::validate(&source) {
+            Ok(v) => v.plan,
+            Err(r) => {
+                prop_assert!(users < u64::from(generators)
+                    || expected_users.iter().zip(&expected_gens).any(|(u, g)| u < g), "rejected:\n{}\n{}", text, r);
+                prop_assert!(r.diagnostics.iter().all(|d| d.code.as_str() == "perfplan::load::too_few_users"), "{}", r);
+                return Ok(());
+            }
+        };
+        let regional = perfplan::emit::compile_regions(&plan);
+        prop_assert_eq!(regional.len(), shares.len());
+        prop_assert_eq!(regional.iter().map(|(r, _)| r.load.total_users()).sum::<u64>(), users);
+        prop_assert_eq!(regional.iter().map(|(r, _)| u64::from(r.load.generators)).sum::<u64>(), u64::from(generators));
+        for (i, (region, bundle)) in regional.iter().enumerate() {
+            prop_assert_eq!(region.load.total_users(), expected_users[i]);
+            prop_assert_eq!(u64::from(region.load.generators), expected_gens[i]);
+            let prefix = format!("geo-r{i}-");
+            prop_assert!(bundle.manifests.iter().all(|m| m.name.starts_with(&prefix)));
+            if let Some(sum) = shards_sum(bundle) {
+                prop_assert_eq!(sum, expected_users[i]);
+            }
+        }
+    }
+
     #[test]
     fn well_typed_plans_compile_deterministically_and_split_exactly(p in parts()) {
         let dir = tempfile::tempdir().unwrap();

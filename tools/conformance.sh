@@ -52,7 +52,8 @@ kubectl_bin() {
 mkdir -p "$TOOLS"
 streams=(golden/*.yaml)
 folders=()
-for d in golden/*/; do [ -f "$d/kustomization.yaml" ] && folders+=("${d%/}"); done
+# Bundle folders, and the per-region bundle folders of a multi-region plan.
+for d in golden/*/ golden/*/*/; do [ -f "$d/kustomization.yaml" ] && folders+=("${d%/}"); done
 [ ${#streams[@]} -gt 0 ] && [ ${#folders[@]} -gt 0 ] || die "no golden bundles (run cargo test first)"
 failed=0
 
@@ -64,7 +65,7 @@ for pair in "$legacy 1.24.0" "$latest $newest"; do
   set -- $pair
   if out=$("$1/bin/kubernetes-validate" --strict --quiet --no-warn -k "$2" "${streams[@]}" 2>&1); then
     objects=$(cat "${streams[@]}" | grep -c '^kind:')
-    log "kubernetes-validate $2 (strict): ${#streams[@]} bundles, $objects objects, 0 errors"
+    log "kubernetes-validate $2 (strict): ${#streams[@]} plans' streams, $objects objects, 0 errors"
   else
     printf '%s\n' "$out" >&2
     log "kubernetes-validate $2 (strict): FAILED"
@@ -89,8 +90,8 @@ while i < len(text):
     for r in value if isinstance(value, list) else [value]:
         for c in r["results"]["passed_checks"]:
             parts = c["file_path"].strip("/").split("/")
-            if len(parts) == 3:  # golden/<bundle>/<object>.yaml
-                passed[parts[1]] += 1
+            if len(parts) >= 3 and parts[1] != "helm":  # golden/<bundle>[/<region>]/<object>.yaml
+                passed["/".join(parts[1:-1])] += 1
         failed += [(c["check_id"], c["resource"], c["file_path"]) for c in r["results"]["failed_checks"]]
 for f in failed:
     print("FAILED %s %s %s" % f, file=sys.stderr)

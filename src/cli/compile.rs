@@ -36,6 +36,11 @@ pub struct Args {
     /// (exit 1) instead of a warning.
     #[arg(long)]
     strict: bool,
+
+    /// For a plan with `regions`: compile only this region (its bundle or values, as
+    /// for a single-cluster plan). Without it, `-o DIR` writes every region.
+    #[arg(long)]
+    region: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -45,12 +50,19 @@ enum Format {
 }
 
 pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
-    let validated = match load_plan(&args.plan)? {
+    let mut validated = match load_plan(&args.plan)? {
         Ok(v) => v,
         Err(report) => {
             ctx.report(&[report], args.output);
             return Ok(Status::Invalid);
         }
+    };
+    let all_regions = match select_region(&validated.plan, args.region.as_deref(), &args)? {
+        Some(plan) => {
+            validated.plan = plan;
+            false
+        }
+        None => !validated.plan.regions.is_empty(),
     };
     if args.deny_warnings && !validated.report.diagnostics.is_empty() {
         ctx.report(&[validated.report], args.output);
@@ -61,6 +73,9 @@ pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
     }
     if matches!(args.output, Output::Human) {
         ctx.report(std::slice::from_ref(&validated.report), args.output);
+    }
+    if all_regions {
+        return write_regions(&validated.plan, &args);
     }
     let bundle = crate::compile(&validated.plan);
     match &args.out {
@@ -75,6 +90,60 @@ pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
             );
         }
     }
+    Ok(Status::Ok)
+}
+
+/// The one region's plan with `--region`; `None` to compile the plan as it is. A
+/// multi-region plan goes to a folder per region, never as one stream to stdout:
+/// piped into `kubectl apply`, it would run every region's load from one cluster.
+fn select_region(
+    plan: &crate::Plan,
+    region: Option<&str>,
+    args: &Args,
+) -> Result<Option<crate::Plan>, String> {
+    let names = || {
+        plan.regions
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match region {
+        Some(name) => match plan.regions.iter().find(|r| r.name == name) {
+            Some(r) => Ok(Some(plan.in_region(r))),
+            None if plan.regions.is_empty() => Err(format!("--region {name}: the plan has no `regions`")),
+            None => Err(format!("--region {name}: the plan's regions are {}", names())),
+        },
+        None if plan.regions.is_empty() => Ok(None),
+        None if matches!(args.format, Format::HelmValues) => Err(format!(
+            "the plan runs from {} regions ({}), and a chart is installed per cluster: pass --region NAME",
+            plan.regions.len(),
+            names()
+        )),
+        None if args.out.is_none() => Err(format!(
+            "the plan runs from {} regions ({}): write every region's bundle with -o DIR (a folder per region), \
+             or one region's to stdout with --region NAME",
+            plan.regions.len(),
+            names()
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Every region's bundle, each in its own subfolder of `-o`, in one atomic write.
+fn write_regions(plan: &crate::Plan, args: &Args) -> CliResult {
+    let Some(dir) = &args.out else {
+        return Err("internal error: regions are written to a folder only".to_owned());
+    };
+    let regions = crate::emit::compile_regions(plan);
+    crate::emit::write_folder_with(dir, &crate::emit::regions_files(plan, &regions), args.force)?;
+    let objects: usize = regions.iter().map(|(_, b)| b.manifests.len()).sum();
+    eprintln!(
+        "perfplan: wrote {objects} objects for {} regions to {} (apply each region with its context: see {}/INSTALL.md)",
+        regions.len(),
+        dir.display(),
+        dir.display()
+    );
     Ok(Status::Ok)
 }
 

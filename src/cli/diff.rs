@@ -27,6 +27,11 @@ pub struct Args {
     #[arg(long, requires = "cluster")]
     context: Option<String>,
 
+    /// With `--cluster` and a plan with `regions`: the region to compare, with its
+    /// `context` unless `--context` is given.
+    #[arg(long, requires = "cluster")]
+    region: Option<String>,
+
     /// With `--cluster`: compare in this namespace instead of the plan's.
     #[arg(long, requires = "cluster")]
     namespace: Option<String>,
@@ -103,10 +108,25 @@ fn cluster(ctx: &Context, args: &Args) -> CliResult {
             return Ok(Status::Error);
         }
     };
+    let (plan, region_context) = match (&args.region, plan.regions.is_empty()) {
+        (None, true) => (plan, None),
+        (Some(name), _) => match plan.regions.iter().find(|r| &r.name == name) {
+            Some(r) => (plan.in_region(r), r.context.clone()),
+            None => return Err(format!("--region {name}: the plan has no region of that name")),
+        },
+        (None, false) => {
+            let names: Vec<&str> = plan.regions.iter().map(|r| r.name.as_str()).collect();
+            return Err(format!(
+                "the plan runs from {} regions ({}), each in its own cluster: pass --region NAME",
+                names.len(),
+                names.join(", ")
+            ));
+        }
+    };
     let bundle = crate::compile(&plan);
     let labels: Vec<(String, String)> = crate::lower::meta::test_labels(&plan).into_iter().collect();
     let options = crate::cluster::Options {
-        context: args.context.clone(),
+        context: args.context.clone().or(region_context),
         namespace: args.namespace.clone(),
         timeout: args.timeout,
     };
@@ -196,9 +216,26 @@ fn parse_stream(name: &str, text: &str) -> Result<Vec<Manifest>, String> {
 }
 
 /// A bundle folder: the files its kustomization.yaml lists, in that order, or every
-/// YAML file in name order.
+/// YAML file in name order. A multi-region folder (no kustomization.yaml of its own,
+/// a bundle folder per region) is every region's objects, regions in name order.
 fn read_folder(dir: &Path) -> Result<Bundle, String> {
     let shown = dir.display();
+    if !dir.join("kustomization.yaml").exists() {
+        let mut regions: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| format!("cannot read `{shown}`: {e}"))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.join("kustomization.yaml").is_file())
+            .collect();
+        if !regions.is_empty() {
+            regions.sort();
+            let mut manifests = Vec::new();
+            for region in regions {
+                manifests.extend(read_folder(&region)?.manifests);
+            }
+            return Ok(Bundle { manifests });
+        }
+    }
     let listed = match std::fs::read_to_string(dir.join("kustomization.yaml")) {
         Ok(text) => {
             let k: Value =

@@ -132,6 +132,12 @@ codes! {
     METRICS_PORT_NOT_ALLOWED = "perfplan::metrics::port_not_allowed";
     /// Metrics credentials name keys the output cannot use, or only half of a user name/password pair.
     METRICS_CREDENTIALS = "perfplan::metrics::credentials";
+    /// Two regions have the same name.
+    REGIONS_DUPLICATE = "perfplan::regions::duplicate";
+    /// Regions do not say how to split the load: `share` and `users` mixed, or users that do not add up.
+    REGIONS_SPLIT = "perfplan::regions::split";
+    /// Regions' generators are given on some regions only, do not add up, or are fewer than the regions.
+    REGIONS_GENERATORS = "perfplan::regions::generators";
     /// A JMeter thread group hard-codes its thread count (a warning).
     LINT_JMETER_THREADS = "perfplan::lint::jmeter_threads";
     /// A k6 script's own load options conflict with the plan (a warning).

@@ -32,16 +32,22 @@ fn write_in_place(dir: &Path, files: &[(String, String)]) -> io::Result<()> {
         .filter(|old| !files.iter().any(|(name, _)| name == old))
         .collect();
     for (name, content) in files {
-        let tmp = dir.join(format!(".{name}.perfplan-new-{}", std::process::id()));
-        fs::write(&tmp, content)?;
-        fs::rename(&tmp, dir.join(name))?;
+        let target = dir.join(name);
+        let file_name = target
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = target.with_file_name(format!(".{file_name}.perfplan-new-{}", std::process::id()));
+        write_file(&tmp, content)?;
+        fs::rename(&tmp, &target)?;
     }
-    for name in stale {
-        match fs::remove_file(dir.join(&name)) {
+    for name in &stale {
+        match fs::remove_file(dir.join(name)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
     }
+    prune_empty_parents(dir, &stale);
     let tmp = dir.join(format!(".{MARKER}.perfplan-new-{}", std::process::id()));
     fs::write(&tmp, marker(files))?;
     fs::rename(tmp, dir.join(MARKER))
@@ -86,16 +92,7 @@ fn check_replaceable(dir: &Path) -> Result<(), String> {
     }
     let owned = owned_files(dir);
     let mut foreign = Vec::new();
-    for entry in fs::read_dir(dir).map_err(|e| format!("cannot read `{shown}`: {e}"))? {
-        let name = entry
-            .map_err(|e| format!("cannot read `{shown}`: {e}"))?
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
-        if name != MARKER && !owned.contains(&name) {
-            foreign.push(name);
-        }
-    }
+    foreign_files(dir, "", &owned, &mut foreign).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
     foreign.sort();
     if foreign.is_empty() {
         return Ok(());
@@ -116,6 +113,49 @@ fn check_replaceable(dir: &Path) -> Result<(), String> {
          folder or one it wrote itself, so nothing of yours is lost. Choose another folder, move those files, or \
          pass --force to write perfplan's files among them (yours are left untouched)"
     ))
+}
+
+/// Files under `dir` (paths relative to the bundle folder, `/`-separated) that the
+/// marker does not list. A folder counts by its files, so a region's subfolder of
+/// perfplan's files is perfplan's.
+fn foreign_files(dir: &Path, prefix: &str, owned: &[String], out: &mut Vec<String>) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if entry.file_type()?.is_dir() {
+            let inner = format!("{name}/");
+            if owned.iter().any(|o| o.starts_with(&inner)) {
+                foreign_files(&entry.path(), &inner, owned, out)?;
+                continue;
+            }
+        }
+        if name != MARKER && !owned.contains(&name) {
+            out.push(name);
+        }
+    }
+    Ok(())
+}
+
+/// Remove the now empty folders that held `files` (deepest first); folders that
+/// still hold something stay.
+fn prune_empty_parents(dir: &Path, files: &[String]) {
+    let mut parents: Vec<&str> = files
+        .iter()
+        .filter_map(|f| f.rsplit_once('/').map(|(p, _)| p))
+        .collect();
+    parents.sort_by_key(|p| std::cmp::Reverse(p.matches('/').count()));
+    parents.dedup();
+    for p in parents {
+        let _ = fs::remove_dir(dir.join(p));
+    }
+}
+
+/// Write one file of a bundle, creating its region subfolder if it has one.
+fn write_file(path: &Path, content: &str) -> io::Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    fs::write(path, content)
 }
 
 /// The marker's text: a header line, then the name of every file perfplan writes.
@@ -146,8 +186,8 @@ fn stage(staging: &Path, files: &[(String, String)]) -> io::Result<()> {
     }
     fs::create_dir(staging)?;
     for (name, content) in files {
-        debug_assert!(!name.contains('/') && !name.starts_with('.'));
-        fs::write(staging.join(name), content)?;
+        debug_assert!(!name.starts_with('.') && !name.split('/').any(|c| c.is_empty() || c == ".."));
+        write_file(&staging.join(name), content)?;
     }
     fs::write(staging.join(MARKER), marker(files))
 }
@@ -172,12 +212,14 @@ fn swap(dir: &Path, staging: &Path, old: &Path) -> io::Result<()> {
 
 /// Remove a folder that holds only perfplan's files (checked before the swap).
 fn remove_owned(dir: &Path) -> io::Result<()> {
-    for name in owned_files(dir) {
-        match fs::remove_file(dir.join(&name)) {
+    let owned = owned_files(dir);
+    for name in &owned {
+        match fs::remove_file(dir.join(name)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
     }
+    prune_empty_parents(dir, &owned);
     let _ = fs::remove_file(dir.join(MARKER));
     fs::remove_dir(dir)
 }

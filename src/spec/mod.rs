@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 pub use load::{ArrivalRate, Load};
 pub use operations::{
     Affinity, LabelOperator, Metrics, MetricsCredentials, MetricsOutput, NodeOperator, NodeSelectorTerm,
-    Placement, Results, Spread, TaintEffect, Toleration, TolerationOperator,
+    Placement, Region, Results, Spread, TaintEffect, Toleration, TolerationOperator,
 };
 pub use security::{Posture, Resources, Security};
 pub use target::{AllowRule, LabelSelector, Target};
@@ -109,6 +109,13 @@ pub struct PlanSpec {
     /// its own egress rule and credentials from a Secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Metrics>,
+
+    /// Run the test from several regions or clusters at once: one bundle per region,
+    /// the total load split exactly across regions, then across each region's
+    /// generators. Without it the test runs from one cluster.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    pub regions: Vec<Region>,
 
     /// JMeter options; only with `tool: jmeter`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -388,3 +388,38 @@ pub struct MetricsCredentials {
     #[schemars(length(min = 1, max = 253), regex(pattern = r"^[-._a-zA-Z0-9]+$"))]
     pub token_key: Option<String>,
 }
+
+/// One region (or cluster) of a geographically distributed test. Each region gets its
+/// own bundle, applied with its own kube context; the plan's total load is split
+/// exactly across regions, then across each region's generators.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Region {
+    /// Region name: a DNS label. It suffixes the test's name in every object of the
+    /// region (`<name>-<region>-…`), so two regions can even share a cluster.
+    #[schemars(length(min = 1, max = 32), regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"))]
+    #[schemars(example = &"eu-west")]
+    pub name: String,
+    /// The kubeconfig context the region's bundle is applied with (used in the
+    /// written INSTALL.md and by `diff --cluster --region`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    pub context: Option<String>,
+    /// The region's weight: it gets `share / (sum of shares)` of the load, split
+    /// exactly (largest remainder). Use either `share` on every region or `users` on
+    /// every region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub share: Option<u64>,
+    /// Exactly this many of `load.users` run in this region (closed model only);
+    /// the regions' users must add up to `load.users`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10_000_000))]
+    pub users: Option<u64>,
+    /// Generator pods in this region. Give it on every region (they must add up to
+    /// `load.generators`) or on none (then `load.generators` is split like the load,
+    /// at least one per region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10_000))]
+    pub generators: Option<u32>,
+}

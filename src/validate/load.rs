@@ -7,7 +7,9 @@ use crate::names::Shape;
 use crate::spec::{K6Workload, Load};
 use std::time::Duration;
 
-pub(super) fn check(ctx: &mut Ctx, load: &Load, shape: Shape) -> Option<model::Load> {
+/// `whole_split`: the plan's load is split over `load.generators` as a whole (no
+/// regions), so a Deployment needs it to divide evenly.
+pub(super) fn check(ctx: &mut Ctx, load: &Load, shape: Shape, whole_split: bool) -> Option<model::Load> {
     let duration = duration(ctx, &["load", "duration"], &load.duration, Duration::from_secs(1));
     let ramp_up = duration_or_zero(ctx, &["load", "rampUp"], &load.ramp_up);
     if let (Some(d), Some(r)) = (duration, ramp_up)
@@ -26,7 +28,7 @@ pub(super) fn check(ctx: &mut Ctx, load: &Load, shape: Shape) -> Option<model::L
             .help("`duration` includes the ramp-up: shorten rampUp or lengthen duration"),
         );
     }
-    let model = load_model(ctx, load, shape);
+    let model = load_model(ctx, load, shape, whole_split);
     Some(model::Load {
         model: model?,
         generators: load.generators,
@@ -35,8 +37,14 @@ pub(super) fn check(ctx: &mut Ctx, load: &Load, shape: Shape) -> Option<model::L
     })
 }
 
-fn load_model(ctx: &mut Ctx, load: &Load, shape: Shape) -> Option<LoadModel> {
+fn load_model(ctx: &mut Ctx, load: &Load, shape: Shape, whole_split: bool) -> Option<LoadModel> {
     let n = u64::from(load.generators);
+    // Without a whole split, only the Deployment's evenness rule is off.
+    let shape = if whole_split {
+        shape
+    } else {
+        Shape::K6(K6Workload::IndexedJob)
+    };
     match (load.users, &load.arrival_rate) {
         (Some(users), None) => {
             too_few(ctx, &["load", "users"], "users", users, n)?;

@@ -7,6 +7,7 @@
 mod fast_path;
 mod load;
 mod metrics;
+mod regions;
 mod rules;
 mod schema_errors;
 mod script;
@@ -103,7 +104,8 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
     rules::names(ctx, spec, shape);
     rules::labels(ctx, &["labels"], &spec.labels, true);
     rules::security(ctx, spec);
-    let load = load::check(ctx, &spec.load, shape);
+    // With regions, each region's part is checked for an even split instead (regions.rs).
+    let load = load::check(ctx, &spec.load, shape, spec.regions.is_empty());
     let target = target::check(ctx, &spec.target);
     let script = script::check(ctx, &spec.script, spec.tool);
     let resources = rules::resources(ctx, spec);
@@ -117,6 +119,7 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
     let gatling = rules::gatling(ctx, spec);
     let placement_ok = rules::placement(ctx, &spec.placement);
     let metrics = spec.metrics.as_ref().map(|m| metrics::check(ctx, spec.tool, m));
+    let regions = regions::check(ctx, &spec.regions, &spec.name, shape, load.as_ref());
     Some(Plan {
         name: spec.name.clone(),
         namespace: spec.namespace.clone(),
@@ -138,6 +141,7 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
             Some(m) => Some(m?),
             None => None,
         },
+        regions: regions?,
         jmeter: if spec.tool == Tool::Jmeter {
             Some(jmeter?)
         } else {

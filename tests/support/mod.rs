@@ -36,20 +36,35 @@ pub fn plan_from_text(text: &str, dir: &Path) -> perfplan::Plan {
     }
 }
 
-/// The files of a folder (hidden marker included), by name; empty if it is missing.
+/// The files of a folder (hidden marker included), by path relative to it (`/`
+/// between a region's folder and its files); empty if it is missing.
 pub fn read_folder(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    read_into(dir, "", &mut out);
+    out
+}
+
+fn read_into(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return BTreeMap::new();
+        return;
     };
-    entries
-        .map(|e| e.unwrap().path())
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read_to_string(&p).unwrap(),
-            )
-        })
-        .collect()
+    for path in entries.map(|e| e.unwrap().path()) {
+        let name = format!("{prefix}{}", path.file_name().unwrap().to_string_lossy());
+        if path.is_dir() {
+            read_into(&path, &format!("{name}/"), out);
+        } else {
+            out.insert(name, std::fs::read_to_string(&path).unwrap());
+        }
+    }
+}
+
+/// The files `compile -o` writes for a plan: its bundle, or a folder per region.
+pub fn folder_files(plan: &perfplan::Plan) -> Vec<(String, String)> {
+    if plan.regions.is_empty() {
+        perfplan::compile(plan).files()
+    } else {
+        perfplan::emit::regions_files(plan, &perfplan::emit::compile_regions(plan))
+    }
 }
 
 /// What `write_folder` produces for `files`: the files plus perfplan's marker.
