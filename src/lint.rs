@@ -6,10 +6,13 @@
 //! - A k6 script whose own load options conflict with the plan's.
 //! - More users per k6 runner than one k6 process is known to carry, or than its
 //!   memory holds.
+//! - A JMeter plan that streams metrics while its test plan has no Backend Listener
+//!   reading the properties perfplan sets (nothing would be sent).
+//! - A `baseline` plan without `resources` (see [`baseline_without_resources`]).
 
 use crate::diag::{Code, codes};
 use crate::model::{LoadModel, Plan, Script};
-use crate::spec::Tool;
+use crate::spec::{MetricsOutput, Tool};
 use quick_xml::XmlVersion;
 use quick_xml::events::Event;
 
@@ -30,7 +33,10 @@ pub fn lint(plan: &Plan) -> Vec<Lint> {
     } = &plan.script
     {
         match plan.tool() {
-            Tool::Jmeter => out.extend(jmeter_threads(plan, file_name, content)),
+            Tool::Jmeter => {
+                out.extend(jmeter_threads(plan, file_name, content));
+                out.extend(jmeter_metrics(plan, file_name, content));
+            }
             Tool::K6 => out.extend(k6_options(plan, file_name, content)),
             Tool::Gatling => {}
         }
@@ -101,6 +107,129 @@ fn jmeter_threads(plan: &Plan, file: &str, jmx: &str) -> Vec<Lint> {
                 .to_owned(),
         })
         .collect()
+}
+
+/// A test plan's Backend Listeners: for each, its client class and whether any of
+/// its arguments reads a `metrics.*` property.
+pub fn backend_listeners(jmx: &str) -> Vec<(String, bool)> {
+    let mut reader = quick_xml::Reader::from_str(jmx);
+    let mut found = Vec::new();
+    // Depth inside the current Backend Listener element, and what it holds.
+    let mut depth = 0usize;
+    let mut classname = String::new();
+    let mut reads = false;
+    let mut in_classname = false;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                let attr = |name: &str| {
+                    e.attributes()
+                        .flatten()
+                        .find(|a| AsRef::<str>::as_ref(&a.key) == name)
+                        .and_then(|a| {
+                            a.normalized_value(XmlVersion::Implicit1_0)
+                                .ok()
+                                .map(|v| v.into_owned())
+                        })
+                };
+                if depth > 0 {
+                    depth += 1;
+                    in_classname = attr("name").as_deref() == Some("classname");
+                } else if attr("testclass").as_deref() == Some("BackendListener") {
+                    depth = 1;
+                    classname.clear();
+                    reads = false;
+                }
+            }
+            Ok(Event::Text(t)) if depth > 0 => {
+                let text = t.xml_content(XmlVersion::Implicit1_0);
+                reads |= text.contains("__P(metrics.") || text.contains("__property(metrics.");
+                if in_classname {
+                    classname = text.trim().to_owned();
+                }
+            }
+            Ok(Event::End(_)) if depth > 0 => {
+                depth -= 1;
+                in_classname = false;
+                if depth == 0 {
+                    found.push((classname.clone(), reads));
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Metrics from JMeter need the test plan's help: a Backend Listener of the right
+/// kind that reads the properties perfplan sets. Without it the plan's `metrics`
+/// would send nothing, silently.
+fn jmeter_metrics(plan: &Plan, file: &str, jmx: &str) -> Option<Lint> {
+    let output = plan.metrics.as_ref()?.output;
+    let (client, kind) = match output {
+        MetricsOutput::Graphite => ("GraphiteBackendListenerClient", "Graphite"),
+        _ => ("InfluxdbBackendListenerClient", "Influxdb"),
+    };
+    let listeners = backend_listeners(jmx);
+    let help = format!(
+        "add a Backend Listener with `{client}` whose arguments read the properties perfplan sets: \
+         {}; see the README's Real-time metrics section",
+        if output == MetricsOutput::Graphite {
+            "graphiteHost `${__P(metrics.host)}`, graphitePort `${__P(metrics.port)}`, rootMetricsPrefix \
+             `${__P(metrics.application)}.${__P(metrics.instance)}.`"
+        } else {
+            "influxdbUrl `${__P(metrics.url)}`, influxdbToken `${__P(metrics.token)}`, application \
+             `${__P(metrics.application)}`, TAG_instance `${__P(metrics.instance)}`"
+        }
+    );
+    let message = if listeners.is_empty() {
+        format!(
+            "the plan streams metrics to {}, but {file} has no Backend Listener: nothing would be sent",
+            output.as_str()
+        )
+    } else if !listeners.iter().any(|(class, _)| class.contains(kind)) {
+        format!(
+            "the plan streams metrics to {}, but {file}'s Backend Listener is not a `{client}`",
+            output.as_str()
+        )
+    } else if !listeners
+        .iter()
+        .any(|(class, reads)| class.contains(kind) && *reads)
+    {
+        format!(
+            "{file}'s Backend Listener does not read the `metrics.*` properties perfplan sets: it would not send to the plan's endpoint"
+        )
+    } else {
+        return None;
+    };
+    Some(Lint {
+        code: codes::LINT_JMETER_METRICS,
+        path: vec!["metrics", "output"],
+        message,
+        help,
+    })
+}
+
+/// A `baseline` plan has relaxed the pod's security to run an image that needs it;
+/// without `resources` each generator also runs on perfplan's small defaults, sized
+/// for a smoke test, so how much load it can make is an accident. (Validation
+/// stage: only the plan as written knows whether `resources` was given.)
+pub fn baseline_without_resources(spec: &crate::spec::PlanSpec, plan: &Plan) -> Option<Lint> {
+    if spec.security.posture != crate::spec::Posture::Baseline || spec.resources.is_some() {
+        return None;
+    }
+    Some(Lint {
+        code: codes::LINT_RESOURCES,
+        path: vec!["security", "posture"],
+        message: format!(
+            "a `baseline` plan without `resources`: every generator runs on perfplan's defaults ({} CPU, {} memory)",
+            plan.resources.cpu, plan.resources.memory
+        ),
+        help: "set `resources: {cpu: …, memory: …}` to what one generator needs for its share of the load; \
+               requests equal limits, so the figure is both what the scheduler reserves and the ceiling"
+            .to_owned(),
+    })
 }
 
 /// Load options a k6 script sets in `export const options = {…}`.
@@ -262,6 +391,30 @@ mod tests {
             k6_load_options("export let options = {scenarios: {a: {}}}"),
             vec!["scenarios"]
         );
+    }
+
+    #[test]
+    fn backend_listeners_are_found_with_their_class_and_property_reads() {
+        let jmx = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/plans/scripts/checkout-metrics.jmx"
+        ))
+        .unwrap();
+        assert_eq!(
+            backend_listeners(&jmx),
+            vec![(
+                "org.apache.jmeter.visualizers.backend.influxdb.InfluxdbBackendListenerClient".to_owned(),
+                true
+            )]
+        );
+        let plain =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/plans/scripts/checkout.jmx"))
+                .unwrap();
+        assert!(backend_listeners(&plain).is_empty());
+        let literal = jmx
+            .replace("${__P(metrics.url)}", "http://influx:8086/write")
+            .replace("__P(metrics.", "__P(other.");
+        assert!(!backend_listeners(&literal)[0].1);
     }
 
     #[test]

@@ -491,3 +491,59 @@ fn a_multi_region_plan_compiles_to_a_folder_per_region_never_to_one_stream() {
         "the stale region's files are gone, the user's file stays"
     );
 }
+
+#[test]
+fn metrics_and_baseline_lints_warn_where_the_problem_is() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("plans/scripts/checkout.jmx"),
+        dir.path().join("plain.jmx"),
+    )
+    .unwrap();
+    std::fs::copy(
+        root().join("plans/scripts/checkout-metrics.jmx"),
+        dir.path().join("live.jmx"),
+    )
+    .unwrap();
+    let plan = |script: &str, output: &str, extra: &str| {
+        format!(
+            "perfplan: v1\nname: shop\ntool: jmeter\nscript: {script}\nload: {{users: 10, generators: 2, duration: 1m}}\n\
+             target: {{url: \"https://10.0.0.1\"}}\njmeter: {{rmi: {{ssl: false}}}}\n\
+             metrics: {{output: {output}, url: \"{url}\"}}\n{extra}",
+            url = if output == "graphite" {
+                "tcp://10.0.0.9"
+            } else {
+                "http://10.0.0.9:8086/write?db=j"
+            }
+        )
+    };
+    let cases = [
+        ("plain.jmx", "influxdb", "", Some("has no Backend Listener")),
+        ("live.jmx", "graphite", "", Some("Backend Listener is not a")),
+        ("live.jmx", "influxdb", "", None),
+        (
+            "live.jmx",
+            "influxdb",
+            "security: {posture: baseline}\n",
+            Some("perfplan::lint::resources"),
+        ),
+        (
+            "live.jmx",
+            "influxdb",
+            "security: {posture: baseline}\nresources: {cpu: 2, memory: 4Gi}\n",
+            None,
+        ),
+    ];
+    for (script, output, extra, warning) in cases {
+        std::fs::write(dir.path().join("plan.yaml"), plan(script, output, extra)).unwrap();
+        let run = perfplan_in(dir.path(), &["validate", "plan.yaml", "--deny-warnings"], None);
+        let err = text(&run.stderr);
+        match warning {
+            Some(w) => {
+                assert_eq!(run.status.code(), Some(1), "{script} {output} {extra}: {err}");
+                assert!(err.contains(w), "{err}");
+            }
+            None => assert_eq!(run.status.code(), Some(0), "{script} {output} {extra}: {err}"),
+        }
+    }
+}

@@ -144,4 +144,8 @@ codes! {
     LINT_K6_OPTIONS = "perfplan::lint::k6_options";
     /// More users per generator than the tool's capacity guideline (a warning).
     LINT_CAPACITY = "perfplan::lint::capacity";
+    /// A JMeter plan streams metrics but its test plan has no Backend Listener reading perfplan's properties (a warning).
+    LINT_JMETER_METRICS = "perfplan::lint::jmeter_metrics";
+    /// A `baseline` plan without `resources` runs on the small defaults (a warning).
+    LINT_RESOURCES = "perfplan::lint::resources";
 }

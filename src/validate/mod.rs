@@ -63,7 +63,10 @@ pub fn validate(source: &Source) -> Result<Validated, Report> {
     };
     let plan = build(&mut ctx, &spec);
     if let Some(plan) = &plan {
-        for l in crate::lint::lint(plan) {
+        let lints = crate::lint::lint(plan)
+            .into_iter()
+            .chain(crate::lint::baseline_without_resources(&spec, plan));
+        for l in lints {
             let span = ctx.span(&l.path);
             ctx.push(
                 Diagnostic::warning(l.code, span, l.message)
