@@ -47,6 +47,18 @@ pub fn lint(plan: &Plan) -> Vec<Lint> {
     out
 }
 
+/// An XML element's attribute, with entities resolved.
+fn attribute(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| AsRef::<str>::as_ref(&a.key) == name)
+        .and_then(|a| {
+            a.normalized_value(XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
+}
+
 /// Thread groups whose `ThreadGroup.num_threads` is a literal, with their names.
 pub fn hard_coded_thread_groups(jmx: &str) -> Vec<(String, String)> {
     let mut reader = quick_xml::Reader::from_str(jmx);
@@ -56,16 +68,7 @@ pub fn hard_coded_thread_groups(jmx: &str) -> Vec<(String, String)> {
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) => {
-                let attr = |name: &str| {
-                    e.attributes()
-                        .flatten()
-                        .find(|a| AsRef::<str>::as_ref(&a.key) == name)
-                        .and_then(|a| {
-                            a.normalized_value(XmlVersion::Implicit1_0)
-                                .ok()
-                                .map(|v| v.into_owned())
-                        })
-                };
+                let attr = |name: &str| attribute(&e, name);
                 if attr("testclass").is_some_and(|c| c.ends_with("ThreadGroup")) {
                     group = Some(attr("testname").unwrap_or_default());
                 }
@@ -122,16 +125,7 @@ pub fn backend_listeners(jmx: &str) -> Vec<(String, bool)> {
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) => {
-                let attr = |name: &str| {
-                    e.attributes()
-                        .flatten()
-                        .find(|a| AsRef::<str>::as_ref(&a.key) == name)
-                        .and_then(|a| {
-                            a.normalized_value(XmlVersion::Implicit1_0)
-                                .ok()
-                                .map(|v| v.into_owned())
-                        })
-                };
+                let attr = |name: &str| attribute(&e, name);
                 if depth > 0 {
                     depth += 1;
                     in_classname = attr("name").as_deref() == Some("classname");
