@@ -276,7 +276,7 @@ mod tests {
         /// Soundness: whatever the fast path accepts, the full validator accepts.
         #[test]
         fn never_accepts_what_the_full_validator_rejects(
-            plan in prop::sample::select(vec!["jmeter-basic.yaml", "k6-single.yaml", "gatling-cluster.yaml", "k6-uneven.yaml"]),
+            plan in prop::sample::select(vec!["jmeter-basic.yaml", "k6-single.yaml", "gatling-cluster.yaml", "k6-uneven.yaml", "k6-regions.yaml", "jmeter-uneven.yaml"]),
             pick in 0usize..200,
             add in any::<bool>(),
             replacement in replacement(),
