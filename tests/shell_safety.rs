@@ -93,6 +93,10 @@ struct Run {
 
 /// Where the test puts the files of the metrics credentials volume.
 const METRICS_MOUNT: &str = "/etc/perfplan/metrics";
+/// Where the test puts the RMI keystore Secret's files.
+const RMI_MOUNT: &str = "/etc/perfplan/rmi";
+/// The JMeter secrets file, which the test reads back from its own folder.
+const SECRETS_FILE: &str = "/tmp/perfplan-secrets.properties";
 
 /// Run a container's `sh -c` command as the kubelet would.
 fn run_container(container: &Value, dir: &Path) -> Run {
@@ -120,9 +124,14 @@ fn run_container(container: &Value, dir: &Path) -> Run {
     };
     // The credentials volume is mounted at `metrics/` in the test's folder.
     let mounted = dir.join("metrics");
+    let secrets = dir.join("secrets.properties");
     let command: Vec<String> = strings("command")
         .into_iter()
-        .map(|c| c.replace(METRICS_MOUNT, mounted.to_str().unwrap()))
+        .map(|c| {
+            c.replace(METRICS_MOUNT, mounted.to_str().unwrap())
+                .replace(RMI_MOUNT, dir.join("rmi").to_str().unwrap())
+                .replace(SECRETS_FILE, secrets.to_str().unwrap())
+        })
         .collect();
     let args = strings("args");
     let out = dir.join("out");
@@ -404,11 +413,23 @@ fn metrics_credentials_reach_the_tools_verbatim_from_files() {
     let (name, worker) = containers(&jmeter).remove(0);
     assert_eq!(name, "jmeter-worker");
     let run = run_container(&worker, dir.path());
+    // JMeter logs every -J value: the token travels in a 0600 properties file instead,
+    // backslashes doubled as Java's Properties.load expects.
     assert!(
-        run.argv.contains(&format!("-Jmetrics.token={secret}")),
+        !run.argv.iter().any(|a| a.contains("metrics.token")),
         "{:?}",
         run.argv
     );
+    let file = dir.path().join("secrets.properties");
+    let q = run.argv.iter().position(|a| a == "-q").unwrap();
+    assert_eq!(run.argv[q + 1], file.to_str().unwrap());
+    let properties = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        properties,
+        format!("metrics.token={}\n", secret.replace('\\', "\\\\"))
+    );
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "only the container's user reads the secrets file");
     assert!(
         run.argv
             .contains(&"-Jmetrics.instance=hostile-worker-3".to_owned()),
@@ -427,6 +448,40 @@ fn metrics_credentials_reach_the_tools_verbatim_from_files() {
         assert!(
             !yaml.contains("secretKeyRef"),
             "credentials never become env vars of the pod spec"
+        );
+    }
+}
+
+/// The RMI keystore password never travels as `-J` (JMeter would log it): both
+/// roles load it from their secrets file.
+#[test]
+fn rmi_keystore_password_reaches_jmeter_through_the_secrets_file_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = hostile();
+    std::fs::create_dir_all(dir.path().join("rmi")).unwrap();
+    std::fs::write(dir.path().join("rmi/password"), format!("{password}\n")).unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "tool: jmeter\nscript: t.jmx\nload: {users: 10, generators: 2, duration: 1m}\ntarget: {url: \"https://10.0.0.1\"}\n\
+         jmeter: {rmi: {ssl: true, keystoreSecret: rmi-keystore}}\n",
+        ("t.jmx", "<jmeterTestPlan/>"),
+    );
+    let escaped = password.replace('\\', "\\\\");
+    for (name, c) in containers(&plan) {
+        let run = run_container(&c, dir.path());
+        assert!(
+            !run.argv.iter().any(|a| a.contains("password")),
+            "{name}: {:?}",
+            run.argv
+        );
+        assert!(run.argv.contains(&"-q".to_owned()), "{name}: {:?}", run.argv);
+        let properties = std::fs::read_to_string(dir.path().join("secrets.properties")).unwrap();
+        assert_eq!(
+            properties,
+            format!(
+                "server.rmi.ssl.keystore.password={escaped}\nserver.rmi.ssl.truststore.password={escaped}\n"
+            ),
+            "{name}"
         );
     }
 }

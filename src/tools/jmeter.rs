@@ -12,7 +12,7 @@
 //! controller on `client.rmi.localport` and the two ports after it.
 
 use super::{Splits, secs};
-use crate::lower::metrics::Credential;
+use crate::lower::metrics::{self, Credential};
 use crate::lower::{Component, Flow, Object, Topology, meta, pod, shell, workload};
 use crate::model::{LoadModel, Plan};
 use crate::spec::MetricsOutput;
@@ -67,6 +67,7 @@ fn workers(plan: &Plan) -> StatefulSet {
         "set -eu\n{ordinal}\
          {shares}\
          echo \"perfplan: JMeter worker $ordinal of $GENERATORS: {share_log}\"\n\
+         {secrets}\
          exec jmeter -s -n -j {tmp}/jmeter-server.log \\\n\
          \x20 -Djava.rmi.server.hostname=\"$POD_IP\" -Djava.io.tmpdir={tmp} \\\n\
          \x20 -Jserver_port={REGISTRY_PORT} -Jserver.rmi.localport={SERVER_PORT} \\\n\
@@ -76,11 +77,12 @@ fn workers(plan: &Plan) -> StatefulSet {
          \x20 \"$@\"\n",
         ordinal = shell::ordinal_from_pod_name(),
         metrics = metrics_lines(plan),
+        secrets = secrets_file_lines(&secrets(plan, true)),
         shares = splits.shell_lines("ordinal", "threads"),
         share_log = share_log(&splits),
         tmp = pod::TMP_DIR,
         load_props = load_properties(plan, &splits),
-        ssl = ssl_lines(plan),
+        ssl = ssl_lines(plan, &secrets(plan, true)),
     );
     let (readiness, liveness) = pod::tcp_probes(REGISTRY_PORT);
     let mut env = vec![
@@ -147,6 +149,7 @@ fn controller(plan: &Plan) -> Job {
          \x20 i=$((i + 1))\n\
          done\n\
          echo \"perfplan: JMeter controller driving $GENERATORS workers\"\n\
+         {secrets}\
          exec jmeter -n -t \"$TEST_PLAN\" -R \"$hosts\" -X \\\n\
          \x20 -j {res}/jmeter.log -l {res}/results.jtl -e -o {res}/report \\\n\
          \x20 -Djava.rmi.server.hostname=\"$POD_IP\" -Djava.io.tmpdir={tmp} \\\n\
@@ -156,7 +159,8 @@ fn controller(plan: &Plan) -> Job {
          \x20 \"$@\"\n",
         res = pod::RESULTS_DIR,
         tmp = pod::TMP_DIR,
-        ssl = ssl_lines(plan),
+        secrets = secrets_file_lines(&secrets(plan, false)),
+        ssl = ssl_lines(plan, &secrets(plan, false)),
     );
     let mut env = vec![
         pod::env_field("POD_IP", "status.podIP"),
@@ -207,34 +211,75 @@ fn load_properties(plan: &Plan, splits: &Splits) -> String {
     props
 }
 
-/// RMI over SSL with the user's keystore Secret, or SSL off because the plan said so.
-/// The password is read from the mounted Secret inside the container: it never
-/// appears in the manifest.
-fn ssl_lines(plan: &Plan) -> String {
-    match keystore(plan) {
+/// RMI over SSL with the user's keystore Secret, or SSL off because the plan said so;
+/// then the secrets file, if this container has secrets.
+fn ssl_lines(plan: &Plan, secrets: &[(&str, String)]) -> String {
+    let ssl = match keystore(plan) {
         Some(_) => format!(
             "  -Jserver.rmi.ssl.keystore.file={RMI_DIR}/rmi_keystore.jks \
-             -Jserver.rmi.ssl.truststore.file={RMI_DIR}/rmi_keystore.jks \\\n\
-             \x20 -Jserver.rmi.ssl.keystore.password=\"$(cat {RMI_DIR}/password)\" \
-             -Jserver.rmi.ssl.truststore.password=\"$(cat {RMI_DIR}/password)\" \\\n"
+             -Jserver.rmi.ssl.truststore.file={RMI_DIR}/rmi_keystore.jks \\\n"
         ),
         None => "  -Jserver.rmi.ssl.disable=true \\\n".to_owned(),
+    };
+    if secrets.is_empty() {
+        ssl
+    } else {
+        format!("{ssl}  -q {SECRETS_FILE} \\\n")
     }
 }
 
-/// Per-worker metrics properties: which worker reports (`metrics.instance`, for a
+/// Where a container's secret properties go. JMeter logs every `-J` property with
+/// its value (`Setting JMeter property: name=value`), so secrets never travel as
+/// `-J`: they are written to this file (readable by the container's user only)
+/// and loaded with `-q`, which logs the file's name, not its contents.
+const SECRETS_FILE: &str = "/tmp/perfplan-secrets.properties";
+
+/// The secret properties of a container, each with the mounted file it is read
+/// from: the RMI keystore password (both roles), the metrics token (workers, where
+/// the Backend Listener runs).
+fn secrets(plan: &Plan, worker: bool) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if keystore(plan).is_some() {
+        for prop in [
+            "server.rmi.ssl.keystore.password",
+            "server.rmi.ssl.truststore.password",
+        ] {
+            out.push((prop, format!("{RMI_DIR}/password")));
+        }
+    }
+    if worker && Credential::Token.provided(plan) {
+        out.push((
+            "metrics.token",
+            format!("{}/{}", metrics::DIR, Credential::Token.file()),
+        ));
+    }
+    out
+}
+
+/// Lines that write the secrets file: created empty with mode 0600, then one
+/// `name=value` line per secret with backslashes doubled, the one character Java's
+/// `Properties.load` would otherwise read as an escape in a value.
+fn secrets_file_lines(secrets: &[(&str, String)]) -> String {
+    if secrets.is_empty() {
+        return String::new();
+    }
+    let mut lines = format!("(umask 077 && : > {SECRETS_FILE})\n");
+    for (prop, file) in secrets {
+        lines.push_str(&format!(
+            "printf '%s=%s\\n' {prop} \"$(sed 's/\\\\/\\\\\\\\/g' {file})\" >> {SECRETS_FILE}\n"
+        ));
+    }
+    lines
+}
+
+/// Per-worker metrics property: which worker reports (`metrics.instance`, for a
 /// Graphite path or an InfluxDB tag, so workers never overwrite each other's
-/// series), and the token read from the mounted Secret.
+/// series). The token goes through the secrets file.
 fn metrics_lines(plan: &Plan) -> String {
     if plan.metrics.is_none() {
         return String::new();
     }
-    let token = if Credential::Token.provided(plan) {
-        format!(" -Jmetrics.token={}", Credential::Token.read())
-    } else {
-        String::new()
-    };
-    format!("  -Jmetrics.instance=\"$POD_NAME\"{token} \\\n")
+    "  -Jmetrics.instance=\"$POD_NAME\" \\\n".to_owned()
 }
 
 /// The metrics endpoint as properties the test plan's Backend Listener reads with
