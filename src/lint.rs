@@ -42,7 +42,22 @@ pub fn lint(plan: &Plan) -> Vec<Lint> {
         }
     }
     if plan.tool() == Tool::K6 {
-        out.extend(k6_capacity(plan));
+        if plan.regions.is_empty() {
+            out.extend(k6_capacity(plan));
+        }
+        // Each region's runners carry that region's part, which can be far from the
+        // plan-wide average.
+        for r in &plan.regions {
+            out.extend(k6_capacity(&plan.in_region(r)).into_iter().map(|l| Lint {
+                path: vec!["regions"],
+                message: format!("region `{}`: {}", r.name, l.message),
+                help: format!(
+                    "for region `{}` (its `share`/`users` and `generators`): {}",
+                    r.name, l.help
+                ),
+                ..l
+            }));
+        }
     }
     out
 }

@@ -547,3 +547,20 @@ fn metrics_and_baseline_lints_warn_where_the_problem_is() {
         }
     }
 }
+
+#[test]
+fn capacity_is_checked_per_region_not_on_the_plan_wide_average() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.js"), "export default function () {}\n").unwrap();
+    // 100,000 users over 10 runners is 10,000 each on average, but region `eu`
+    // runs 90,000 on 2 runners: 45,000 each, beyond one k6 instance.
+    let plan = "perfplan: v1\nname: geo\ntool: k6\nscript: t.js\nload: {users: 100000, generators: 10, duration: 1m}\n\
+                target: {url: \"https://10.0.0.1\"}\nresources: {cpu: \"8\", memory: 256Gi}\nregions:\n\
+                \x20 - {name: eu, share: 9, generators: 2}\n  - {name: us, share: 1, generators: 8}\n";
+    std::fs::write(dir.path().join("plan.yaml"), plan).unwrap();
+    let run = perfplan_in(dir.path(), &["validate", "plan.yaml"], None);
+    let err = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert!(err.contains("region `eu`: 45000 users per k6 runner"), "{err}");
+    assert!(!err.contains("region `us`"), "{err}");
+}
