@@ -220,3 +220,47 @@ fn unified_format_is_a_classic_diff_and_colour_is_opt_in() {
     let coloured = diff_in(dir.path(), &["old.yaml", "new.yaml", "--color", "always"]);
     assert!(String::from_utf8_lossy(&coloured.stdout).contains("\x1b[33m~ Job"));
 }
+
+/// Moving load between regions changes exactly the two regions' runner Jobs: their
+/// split, stages and VU count; nothing else in either region.
+#[test]
+fn moving_share_between_regions_changes_only_their_runners() {
+    let old = std::fs::read_to_string(root().join("plans/k6-regions.yaml")).unwrap();
+    let new = old
+        .replace("share: 60", "share: 50")
+        .replace("share: 40", "share: 50");
+    assert_ne!(old, new);
+    let dir = workspace(&old, &new);
+    let out = diff_in(dir.path(), &["old.yaml", "new.yaml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let snapshot = root().join("golden/diff/k6-region-shift.txt");
+    if bless() {
+        std::fs::write(&snapshot, &text).unwrap();
+    } else {
+        assert_eq!(
+            std::fs::read_to_string(&snapshot).unwrap(),
+            text,
+            "rerun with PERFPLAN_BLESS=1 cargo test --test diff and review git diff golden/diff"
+        );
+    }
+    let json = diff_in(dir.path(), &["old.yaml", "new.yaml", "--output", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let changed: Vec<&str> = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        changed,
+        ["checkout-geo-eu-west-k6-runner", "checkout-geo-us-east-k6-runner"]
+    );
+    assert!(text.contains("\"users 3000 over 3: 3 x 1000\" -> \"users 2500 over 3: 1 x 834, 2 x 833\""));
+    assert!(text.contains("\"users 2000 over 2: 2 x 1000\" -> \"users 2500 over 2: 2 x 1250\""));
+}
