@@ -129,6 +129,15 @@ pub fn limits(plan_name: &str, shape: Shape, generators: u32) -> Vec<NameLimit> 
     out
 }
 
+/// The generated name that overshoots its limit the most, if any does: what a
+/// too-long plan (or plan and region) name is reported by.
+pub fn worst_overshoot(plan_name: &str, shape: Shape, generators: u32) -> Option<NameLimit> {
+    limits(plan_name, shape, generators)
+        .into_iter()
+        .filter(|l| l.name.len() > l.max)
+        .max_by_key(|l| l.name.len() - l.max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -379,18 +379,25 @@ fn k6_starter_resumes_every_runner_once_they_answer() {
     );
 }
 
+/// A Secret volume as the test mounts it (`<dir>/<folder>/<file>`), every file
+/// holding the hostile value with a trailing newline, as `kubectl create secret
+/// --from-file` often stores it. Returns the value.
+fn mount_secret(dir: &Path, folder: &str, files: &[&str]) -> String {
+    let value = hostile();
+    std::fs::create_dir_all(dir.join(folder)).unwrap();
+    for file in files {
+        std::fs::write(dir.join(folder).join(file), format!("{value}\n")).unwrap();
+    }
+    value
+}
+
 /// Metrics credentials are read from the mounted Secret's files inside the
 /// container: a hostile password or token reaches the tool verbatim, runs nothing,
 /// and the manifest never holds it.
 #[test]
 fn metrics_credentials_reach_the_tools_verbatim_from_files() {
     let dir = tempfile::tempdir().unwrap();
-    let secret = hostile();
-    std::fs::create_dir_all(dir.path().join("metrics")).unwrap();
-    for file in ["username", "password", "token"] {
-        // A trailing newline, as `kubectl create secret --from-file` often stores.
-        std::fs::write(dir.path().join("metrics").join(file), format!("{secret}\n")).unwrap();
-    }
+    let secret = mount_secret(dir.path(), "metrics", &["username", "password", "token"]);
     let k6 = write_plan(
         dir.path(),
         "tool: k6\nscript: t.js\nload: {users: 30, generators: 3, duration: 1m}\ntarget: {url: \"https://10.0.0.1\"}\n\
@@ -457,9 +464,7 @@ fn metrics_credentials_reach_the_tools_verbatim_from_files() {
 #[test]
 fn rmi_keystore_password_reaches_jmeter_through_the_secrets_file_only() {
     let dir = tempfile::tempdir().unwrap();
-    let password = hostile();
-    std::fs::create_dir_all(dir.path().join("rmi")).unwrap();
-    std::fs::write(dir.path().join("rmi/password"), format!("{password}\n")).unwrap();
+    let password = mount_secret(dir.path(), "rmi", &["password"]);
     let plan = write_plan(
         dir.path(),
         "tool: jmeter\nscript: t.jmx\nload: {users: 10, generators: 2, duration: 1m}\ntarget: {url: \"https://10.0.0.1\"}\n\

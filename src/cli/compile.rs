@@ -57,13 +57,9 @@ pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
             return Ok(Status::Invalid);
         }
     };
-    let all_regions = match select_region(&validated.plan, args.region.as_deref(), &args)? {
-        Some(plan) => {
-            validated.plan = plan;
-            false
-        }
-        None => !validated.plan.regions.is_empty(),
-    };
+    if let Some(plan) = select_region(&validated.plan, args.region.as_deref(), &args)? {
+        validated.plan = plan;
+    }
     if args.deny_warnings && !validated.report.diagnostics.is_empty() {
         ctx.report(&[validated.report], args.output);
         return Ok(Status::Invalid);
@@ -74,7 +70,8 @@ pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
     if matches!(args.output, Output::Human) {
         ctx.report(std::slice::from_ref(&validated.report), args.output);
     }
-    if all_regions {
+    // Still regions here: every region, each to its own folder.
+    if !validated.plan.regions.is_empty() {
         return write_regions(&validated.plan, &args);
     }
     let bundle = crate::compile(&validated.plan);
@@ -101,30 +98,19 @@ fn select_region(
     region: Option<&str>,
     args: &Args,
 ) -> Result<Option<crate::Plan>, String> {
-    let names = || {
-        plan.regions
-            .iter()
-            .map(|r| r.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     match region {
-        Some(name) => match plan.regions.iter().find(|r| r.name == name) {
-            Some(r) => Ok(Some(plan.in_region(r))),
-            None if plan.regions.is_empty() => Err(format!("--region {name}: the plan has no `regions`")),
-            None => Err(format!("--region {name}: the plan's regions are {}", names())),
-        },
+        Some(name) => super::region_plan(plan, name).map(|(p, _)| Some(p)),
         None if plan.regions.is_empty() => Ok(None),
         None if matches!(args.format, Format::HelmValues) => Err(format!(
             "the plan runs from {} regions ({}), and a chart is installed per cluster: pass --region NAME",
             plan.regions.len(),
-            names()
+            super::region_names(plan)
         )),
         None if args.out.is_none() => Err(format!(
             "the plan runs from {} regions ({}): write every region's bundle with -o DIR (a folder per region), \
              or one region's to stdout with --region NAME",
             plan.regions.len(),
-            names()
+            super::region_names(plan)
         )),
         None => Ok(None),
     }

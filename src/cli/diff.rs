@@ -108,18 +108,14 @@ fn cluster(ctx: &Context, args: &Args) -> CliResult {
             return Ok(Status::Error);
         }
     };
-    let (plan, region_context) = match (&args.region, plan.regions.is_empty()) {
-        (None, true) => (plan, None),
-        (Some(name), _) => match plan.regions.iter().find(|r| &r.name == name) {
-            Some(r) => (plan.in_region(r), r.context.clone()),
-            None => return Err(format!("--region {name}: the plan has no region of that name")),
-        },
-        (None, false) => {
-            let names: Vec<&str> = plan.regions.iter().map(|r| r.name.as_str()).collect();
+    let (plan, region_context) = match &args.region {
+        Some(name) => super::region_plan(&plan, name)?,
+        None if plan.regions.is_empty() => (plan, None),
+        None => {
             return Err(format!(
                 "the plan runs from {} regions ({}), each in its own cluster: pass --region NAME",
-                names.len(),
-                names.join(", ")
+                plan.regions.len(),
+                super::region_names(&plan)
             ));
         }
     };

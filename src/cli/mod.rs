@@ -160,6 +160,27 @@ pub(crate) fn load_plan(arg: &str) -> Result<Result<crate::Validated, Report>, S
     }
 }
 
+/// `--region NAME`: that region's plan, and the kube context the plan names for it.
+pub(crate) fn region_plan(plan: &crate::Plan, name: &str) -> Result<(crate::Plan, Option<String>), String> {
+    match plan.regions.iter().find(|r| r.name == name) {
+        Some(r) => Ok((plan.in_region(r), r.context.clone())),
+        None if plan.regions.is_empty() => Err(format!("--region {name}: the plan has no `regions`")),
+        None => Err(format!(
+            "--region {name}: the plan's regions are {}",
+            region_names(plan)
+        )),
+    }
+}
+
+/// The plan's region names, for messages: `eu-west, us-east`.
+pub(crate) fn region_names(plan: &crate::Plan) -> String {
+    plan.regions
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn decode_error(name: &str, bytes: &[u8], dir: &Path) -> Report {
     crate::parse::decode(name, bytes, dir).map_or_else(|report| report, |source| Report::new(source, vec![]))
 }

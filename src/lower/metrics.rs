@@ -10,7 +10,7 @@ use super::{Topology, pod};
 use crate::model::Plan;
 use k8s_openapi::api::core::v1::{KeyToPath, SecretVolumeSource, Volume};
 
-pub const DIR: &str = "/etc/perfplan/metrics";
+const DIR: &str = "/etc/perfplan/metrics";
 const VOLUME: &str = "metrics-credentials";
 
 /// A credential file in [`DIR`]. The Secret's keys are mapped onto these fixed
@@ -46,9 +46,14 @@ impl Credential {
         self.key(plan).is_some()
     }
 
+    /// Where the credential is mounted.
+    pub fn path(self) -> String {
+        format!("{DIR}/{}", self.file())
+    }
+
     /// `"$(cat <file>)"`: the credential's value as a shell word.
     pub fn read(self) -> String {
-        format!("\"$(cat {DIR}/{})\"", self.file())
+        format!("\"$(cat {})\"", self.path())
     }
 }
 

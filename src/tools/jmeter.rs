@@ -12,7 +12,7 @@
 //! controller on `client.rmi.localport` and the two ports after it.
 
 use super::{Splits, secs};
-use crate::lower::metrics::{self, Credential};
+use crate::lower::metrics::Credential;
 use crate::lower::{Component, Flow, Object, Topology, meta, pod, shell, workload};
 use crate::model::{LoadModel, Plan};
 use crate::spec::MetricsOutput;
@@ -63,6 +63,7 @@ pub fn lower(plan: &Plan) -> Topology {
 
 fn workers(plan: &Plan) -> StatefulSet {
     let splits = Splits::of(plan);
+    let secrets = secrets(plan, true);
     let script = format!(
         "set -eu\n{ordinal}\
          {shares}\
@@ -74,15 +75,17 @@ fn workers(plan: &Plan) -> StatefulSet {
          \x20 -Jshard=\"$ordinal\" -Jshards=\"$GENERATORS\" {load_props} \\\n\
          {metrics}\
          {ssl}\
+         {load_secrets}\
          \x20 \"$@\"\n",
         ordinal = shell::ordinal_from_pod_name(),
         metrics = metrics_lines(plan),
-        secrets = secrets_file_lines(&secrets(plan, true)),
+        secrets = secrets_file_lines(&secrets),
+        load_secrets = load_secrets_line(&secrets),
         shares = splits.shell_lines("ordinal", "threads"),
         share_log = share_log(&splits),
         tmp = pod::TMP_DIR,
         load_props = load_properties(plan, &splits),
-        ssl = ssl_lines(plan, &secrets(plan, true)),
+        ssl = ssl_lines(plan),
     );
     let (readiness, liveness) = pod::tcp_probes(REGISTRY_PORT);
     let mut env = vec![
@@ -141,6 +144,7 @@ fn controller(plan: &Plan) -> Job {
         volume_mounts: Some(vec![pod::mount(pod::TMP_VOLUME, pod::TMP_DIR, false)]),
         ..jmeter_container(plan, false)
     };
+    let secrets = secrets(plan, false);
     let run = format!(
         "set -eu\n\
          hosts=\"\"; i=0\n\
@@ -156,11 +160,13 @@ fn controller(plan: &Plan) -> Job {
          \x20 -Jclient.rmi.localport={CLIENT_PORT} -Jclient.tries=12 -Jclient.retries_delay=5000 \\\n\
          \x20 -Jclient.continue_on_fail=false \\\n\
          {ssl}\
+         {load_secrets}\
          \x20 \"$@\"\n",
         res = pod::RESULTS_DIR,
         tmp = pod::TMP_DIR,
-        secrets = secrets_file_lines(&secrets(plan, false)),
-        ssl = ssl_lines(plan, &secrets(plan, false)),
+        secrets = secrets_file_lines(&secrets),
+        ssl = ssl_lines(plan),
+        load_secrets = load_secrets_line(&secrets),
     );
     let mut env = vec![
         pod::env_field("POD_IP", "status.podIP"),
@@ -211,20 +217,24 @@ fn load_properties(plan: &Plan, splits: &Splits) -> String {
     props
 }
 
-/// RMI over SSL with the user's keystore Secret, or SSL off because the plan said so;
-/// then the secrets file, if this container has secrets.
-fn ssl_lines(plan: &Plan, secrets: &[(&str, String)]) -> String {
-    let ssl = match keystore(plan) {
+/// RMI over SSL with the user's keystore Secret, or SSL off because the plan said so.
+/// The password is a secret property (see [`SECRETS_FILE`]).
+fn ssl_lines(plan: &Plan) -> String {
+    match keystore(plan) {
         Some(_) => format!(
             "  -Jserver.rmi.ssl.keystore.file={RMI_DIR}/rmi_keystore.jks \
              -Jserver.rmi.ssl.truststore.file={RMI_DIR}/rmi_keystore.jks \\\n"
         ),
         None => "  -Jserver.rmi.ssl.disable=true \\\n".to_owned(),
-    };
+    }
+}
+
+/// `-q` with the secrets file, if the container has secrets.
+fn load_secrets_line(secrets: &[(&str, String)]) -> String {
     if secrets.is_empty() {
-        ssl
+        String::new()
     } else {
-        format!("{ssl}  -q {SECRETS_FILE} \\\n")
+        format!("  -q {SECRETS_FILE} \\\n")
     }
 }
 
@@ -248,10 +258,7 @@ fn secrets(plan: &Plan, worker: bool) -> Vec<(&'static str, String)> {
         }
     }
     if worker && Credential::Token.provided(plan) {
-        out.push((
-            "metrics.token",
-            format!("{}/{}", metrics::DIR, Credential::Token.file()),
-        ));
+        out.push(("metrics.token", Credential::Token.path()));
     }
     out
 }

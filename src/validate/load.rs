@@ -3,13 +3,13 @@
 use super::Ctx;
 use crate::diag::{Diagnostic, codes};
 use crate::model::{self, LoadModel};
-use crate::names::Shape;
-use crate::spec::{K6Workload, Load};
+use crate::spec::Load;
 use std::time::Duration;
 
-/// `whole_split`: the plan's load is split over `load.generators` as a whole (no
-/// regions), so a Deployment needs it to divide evenly.
-pub(super) fn check(ctx: &mut Ctx, load: &Load, shape: Shape, whole_split: bool) -> Option<model::Load> {
+/// `even`: the load must divide evenly over `load.generators` (k6 Deployment
+/// runners, whose pods have no index, splitting the plan's load as a whole; with
+/// regions each region's part is checked instead).
+pub(super) fn check(ctx: &mut Ctx, load: &Load, even: bool) -> Option<model::Load> {
     let duration = duration(ctx, &["load", "duration"], &load.duration, Duration::from_secs(1));
     let ramp_up = duration_or_zero(ctx, &["load", "rampUp"], &load.ramp_up);
     if let (Some(d), Some(r)) = (duration, ramp_up)
@@ -28,7 +28,7 @@ pub(super) fn check(ctx: &mut Ctx, load: &Load, shape: Shape, whole_split: bool)
             .help("`duration` includes the ramp-up: shorten rampUp or lengthen duration"),
         );
     }
-    let model = load_model(ctx, load, shape, whole_split);
+    let model = load_model(ctx, load, even);
     Some(model::Load {
         model: model?,
         generators: load.generators,
@@ -37,18 +37,12 @@ pub(super) fn check(ctx: &mut Ctx, load: &Load, shape: Shape, whole_split: bool)
     })
 }
 
-fn load_model(ctx: &mut Ctx, load: &Load, shape: Shape, whole_split: bool) -> Option<LoadModel> {
+fn load_model(ctx: &mut Ctx, load: &Load, even: bool) -> Option<LoadModel> {
     let n = u64::from(load.generators);
-    // Without a whole split, only the Deployment's evenness rule is off.
-    let shape = if whole_split {
-        shape
-    } else {
-        Shape::K6(K6Workload::IndexedJob)
-    };
     match (load.users, &load.arrival_rate) {
         (Some(users), None) => {
             too_few(ctx, &["load", "users"], "users", users, n)?;
-            even_for_deployment(ctx, shape, &["load", "users"], "users", users, n)?;
+            even_for_deployment(ctx, even, &["load", "users"], "users", users, n)?;
             Some(LoadModel::Users(users))
         }
         (None, Some(rate)) => {
@@ -60,7 +54,7 @@ fn load_model(ctx: &mut Ctx, load: &Load, shape: Shape, whole_split: bool) -> Op
             );
             let rate_ok =
                 too_few(ctx, &["load", "arrivalRate", "rate"], "rate", rate.rate, n).and_then(|_| {
-                    even_for_deployment(ctx, shape, &["load", "arrivalRate", "rate"], "rate", rate.rate, n)
+                    even_for_deployment(ctx, even, &["load", "arrivalRate", "rate"], "rate", rate.rate, n)
                 });
             let max_ok = too_few(
                 ctx,
@@ -72,7 +66,7 @@ fn load_model(ctx: &mut Ctx, load: &Load, shape: Shape, whole_split: bool) -> Op
             .and_then(|_| {
                 even_for_deployment(
                     ctx,
-                    shape,
+                    even,
                     &["load", "arrivalRate", "maxUsers"],
                     "maxUsers",
                     rate.max_users,
@@ -134,13 +128,13 @@ fn too_few(ctx: &mut Ctx, path: &[&str], what: &str, total: u64, generators: u64
 /// A Deployment's pods have no index, so they must all run the same share.
 fn even_for_deployment(
     ctx: &mut Ctx,
-    shape: Shape,
+    even: bool,
     path: &[&str],
     what: &str,
     total: u64,
     n: u64,
 ) -> Option<()> {
-    if shape != Shape::K6(K6Workload::Deployment) || total.is_multiple_of(n) {
+    if !even || total.is_multiple_of(n) {
         return Some(());
     }
     let lower = total - total % n;

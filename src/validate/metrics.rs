@@ -8,7 +8,7 @@ use crate::model;
 use crate::spec::{Metrics, MetricsOutput, Tool};
 
 /// The outputs each tool writes natively.
-pub fn supported(tool: Tool) -> &'static [MetricsOutput] {
+fn supported(tool: Tool) -> &'static [MetricsOutput] {
     match tool {
         Tool::K6 => &[MetricsOutput::PrometheusRemoteWrite, MetricsOutput::Influxdb],
         Tool::Jmeter => &[MetricsOutput::Influxdb, MetricsOutput::Graphite],
@@ -17,7 +17,7 @@ pub fn supported(tool: Tool) -> &'static [MetricsOutput] {
 }
 
 /// The Graphite plaintext protocol's port.
-pub const GRAPHITE_PORT: u16 = 2003;
+const GRAPHITE_PORT: u16 = 2003;
 
 pub(super) fn check(ctx: &mut Ctx, tool: Tool, metrics: &Metrics) -> Option<model::Metrics> {
     let supported_ok = output(ctx, tool, metrics.output);

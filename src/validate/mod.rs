@@ -19,7 +19,6 @@ use crate::names::Shape;
 use crate::parse::{self, Node};
 use crate::spec::{PlanSpec, Tool};
 
-pub use metrics::supported as metrics_outputs;
 pub(crate) use schema_errors::display_path;
 
 /// A valid plan and any warnings about it.
@@ -108,7 +107,8 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
     rules::labels(ctx, &["labels"], &spec.labels, true);
     rules::security(ctx, spec);
     // With regions, each region's part is checked for an even split instead (regions.rs).
-    let load = load::check(ctx, &spec.load, shape, spec.regions.is_empty());
+    let even = shape == Shape::K6(crate::spec::K6Workload::Deployment) && spec.regions.is_empty();
+    let load = load::check(ctx, &spec.load, even);
     let target = target::check(ctx, &spec.target);
     let script = script::check(ctx, &spec.script, spec.tool);
     let resources = rules::resources(ctx, spec);

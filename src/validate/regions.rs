@@ -271,11 +271,7 @@ fn regional_names(
     generators: u32,
 ) -> bool {
     let name = format!("{plan_name}-{}", r.name);
-    let Some(worst) = names::limits(&name, shape, generators)
-        .into_iter()
-        .filter(|l| l.name.len() > l.max)
-        .max_by_key(|l| l.name.len() - l.max)
-    else {
+    let Some(worst) = names::worst_overshoot(&name, shape, generators) else {
         return true;
     };
     let excess = worst.name.len() - worst.max;

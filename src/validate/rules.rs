@@ -64,11 +64,7 @@ pub(super) fn tool_blocks(ctx: &mut Ctx, spec: &PlanSpec) {
 
 /// Every generated name fits its Kubernetes limit.
 pub(super) fn names(ctx: &mut Ctx, spec: &PlanSpec, shape: Shape) {
-    let over: Vec<names::NameLimit> = names::limits(&spec.name, shape, spec.load.generators)
-        .into_iter()
-        .filter(|l| l.name.len() > l.max)
-        .collect();
-    if let Some(worst) = over.iter().max_by_key(|l| l.name.len() - l.max) {
+    if let Some(worst) = names::worst_overshoot(&spec.name, shape, spec.load.generators) {
         let excess = worst.name.len() - worst.max;
         let allowed = spec.name.len().saturating_sub(excess);
         ctx.push(
