@@ -83,6 +83,27 @@ fn diff_in(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `diff old.yaml new.yaml` in `dir`, which must find differences (exit 1), compared
+/// with `snapshot` (rewritten under PERFPLAN_BLESS). The output, or the stale
+/// snapshot's path.
+fn diff_against_snapshot(dir: &Path, snapshot: &Path) -> Result<String, String> {
+    let out = diff_in(dir, &["old.yaml", "new.yaml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    if bless() {
+        std::fs::create_dir_all(snapshot.parent().unwrap()).unwrap();
+        std::fs::write(snapshot, &text).unwrap();
+    } else if std::fs::read_to_string(snapshot).ok().as_deref() != Some(text.as_str()) {
+        return Err(snapshot.display().to_string());
+    }
+    Ok(text)
+}
+
 #[test]
 fn snapshots_of_every_tools_typical_changes() {
     let mut problems = Vec::new();
@@ -92,20 +113,9 @@ fn snapshots_of_every_tools_typical_changes() {
             let new = changed(&old, change);
             assert_ne!(old, new, "{} {change}", case.plan);
             let dir = workspace(&old, &new);
-            let out = diff_in(dir.path(), &["old.yaml", "new.yaml"]);
-            assert_eq!(
-                out.status.code(),
-                Some(1),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
             let snapshot = root().join(format!("golden/diff/{}-{change}.txt", case.tool));
-            let text = String::from_utf8(out.stdout).unwrap();
-            if bless() {
-                std::fs::create_dir_all(snapshot.parent().unwrap()).unwrap();
-                std::fs::write(&snapshot, &text).unwrap();
-            } else if std::fs::read_to_string(&snapshot).ok().as_deref() != Some(text.as_str()) {
-                problems.push(snapshot.display().to_string());
+            if let Err(stale) = diff_against_snapshot(dir.path(), &snapshot) {
+                problems.push(stale);
             }
         }
     }
@@ -231,24 +241,10 @@ fn moving_share_between_regions_changes_only_their_runners() {
         .replace("share: 40", "share: 50");
     assert_ne!(old, new);
     let dir = workspace(&old, &new);
-    let out = diff_in(dir.path(), &["old.yaml", "new.yaml"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
     let snapshot = root().join("golden/diff/k6-region-shift.txt");
-    if bless() {
-        std::fs::write(&snapshot, &text).unwrap();
-    } else {
-        assert_eq!(
-            std::fs::read_to_string(&snapshot).unwrap(),
-            text,
-            "rerun with PERFPLAN_BLESS=1 cargo test --test diff and review git diff golden/diff"
-        );
-    }
+    let text = diff_against_snapshot(dir.path(), &snapshot).unwrap_or_else(|stale| {
+        panic!("{stale} differs: rerun with PERFPLAN_BLESS=1 cargo test --test diff and review git diff golden/diff")
+    });
     let json = diff_in(dir.path(), &["old.yaml", "new.yaml", "--output", "json"]);
     let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let changed: Vec<&str> = report["objects"]
