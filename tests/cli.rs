@@ -1,5 +1,7 @@
 //! The `perfplan` binary end to end: exit codes, streams, colour, files written.
 
+mod support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -29,6 +31,14 @@ fn perfplan_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .write_all(stdin.unwrap_or("").as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// The lines that differ, `-` expected and `+` actual, for a readable failure.
+fn line_diff(expected: &str, actual: &str) -> String {
+    similar::TextDiff::from_lines(expected, actual)
+        .unified_diff()
+        .context_radius(1)
+        .to_string()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -91,14 +101,19 @@ fn rendered_diagnostics_match_the_snapshot() {
     ]);
     let golden = root().join("golden/cli/validate-every-error-at-once.txt");
     let actual = text(&out.stderr);
-    if std::env::var_os("PERFPLAN_BLESS").is_some() {
-        std::fs::write(&golden, &actual).unwrap();
-    }
     let expected = std::fs::read_to_string(&golden).unwrap_or_default();
-    assert_eq!(
-        actual, expected,
-        "rerun with PERFPLAN_BLESS=1 and review the diff"
-    );
+    let stale = if actual == expected {
+        vec![]
+    } else {
+        vec![format!(
+            "{}:\n{}",
+            golden.display(),
+            line_diff(&expected, &actual)
+        )]
+    };
+    support::settle(stale, "cargo test --test cli", || {
+        std::fs::write(&golden, &actual).unwrap()
+    });
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::*;
 
@@ -84,9 +84,9 @@ fn diff_in(dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 /// `diff old.yaml new.yaml` in `dir`, which must find differences (exit 1), compared
-/// with `snapshot` (rewritten under PERFPLAN_BLESS). The output, or the stale
-/// snapshot's path.
-fn diff_against_snapshot(dir: &Path, snapshot: &Path) -> Result<String, String> {
+/// with `snapshot`. The output, or the stale snapshot's path and the output that
+/// would replace it (written by [`settle`] under `PERFPLAN_BLESS=1`).
+fn diff_against_snapshot(dir: &Path, snapshot: &Path) -> Result<String, (PathBuf, String)> {
     let out = diff_in(dir, &["old.yaml", "new.yaml"]);
     assert_eq!(
         out.status.code(),
@@ -95,13 +95,22 @@ fn diff_against_snapshot(dir: &Path, snapshot: &Path) -> Result<String, String> 
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    if bless() {
-        std::fs::create_dir_all(snapshot.parent().unwrap()).unwrap();
-        std::fs::write(snapshot, &text).unwrap();
-    } else if std::fs::read_to_string(snapshot).ok().as_deref() != Some(text.as_str()) {
-        return Err(snapshot.display().to_string());
+    if std::fs::read_to_string(snapshot).ok().as_deref() != Some(text.as_str()) {
+        return Err((snapshot.to_path_buf(), text));
     }
     Ok(text)
+}
+
+/// Settle stale diff snapshots: fail naming them, or under `PERFPLAN_BLESS=1`
+/// rewrite them and fail naming what was rewritten.
+fn settle_snapshots(stale: Vec<(PathBuf, String)>) {
+    let names = stale.iter().map(|(p, _)| p.display().to_string()).collect();
+    settle(names, "cargo test --test diff", || {
+        for (path, text) in stale {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+    });
 }
 
 #[test]
@@ -119,11 +128,7 @@ fn snapshots_of_every_tools_typical_changes() {
             }
         }
     }
-    assert!(
-        problems.is_empty(),
-        "snapshots differ (rerun with PERFPLAN_BLESS=1 cargo test --test diff, review git diff golden/diff):\n  {}",
-        problems.join("\n  ")
-    );
+    settle_snapshots(problems);
 }
 
 /// Scaling shows exactly replicas/parallelism, the host list or segment sequence,
@@ -242,9 +247,13 @@ fn moving_share_between_regions_changes_only_their_runners() {
     assert_ne!(old, new);
     let dir = workspace(&old, &new);
     let snapshot = root().join("golden/diff/k6-region-shift.txt");
-    let text = diff_against_snapshot(dir.path(), &snapshot).unwrap_or_else(|stale| {
-        panic!("{stale} differs: rerun with PERFPLAN_BLESS=1 cargo test --test diff and review git diff golden/diff")
-    });
+    let text = match diff_against_snapshot(dir.path(), &snapshot) {
+        Ok(text) => text,
+        Err(stale) => {
+            settle_snapshots(vec![stale]);
+            unreachable!("settle fails on a stale snapshot")
+        }
+    };
     let json = diff_in(dir.path(), &["old.yaml", "new.yaml", "--output", "json"]);
     let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let changed: Vec<&str> = report["objects"]

@@ -13,18 +13,16 @@ use support::*;
 fn every_example_plan_matches_its_golden_bundle() {
     let golden = root().join("golden");
     let mut problems = Vec::new();
+    let mut rewrites = Vec::new();
     for (stem, path) in example_plans() {
         let plan = plan(&path);
         let bundle = perfplan::compile(&plan);
         let files = folder_files(&plan);
         let stream_path = golden.join(format!("{stem}.yaml"));
         let folder_path = golden.join(&stem);
-        if bless() {
-            std::fs::write(&stream_path, bundle.to_yaml_stream()).unwrap();
-            write_folder(&folder_path, &files).unwrap();
-            continue;
-        }
-        if std::fs::read_to_string(&stream_path).ok().as_deref() != Some(bundle.to_yaml_stream().as_str()) {
+        let stream = bundle.to_yaml_stream();
+        let before = problems.len();
+        if std::fs::read_to_string(&stream_path).ok().as_deref() != Some(stream.as_str()) {
             problems.push(format!("{}: the stream differs", stream_path.display()));
         }
         problems.extend(folder_mismatches(
@@ -32,13 +30,16 @@ fn every_example_plan_matches_its_golden_bundle() {
             &as_written(&files),
             &read_folder(&folder_path),
         ));
+        if problems.len() > before {
+            rewrites.push((stream_path, stream, folder_path, files));
+        }
     }
-    assert!(
-        problems.is_empty(),
-        "{} golden mismatches:\n  {}\nrerun with PERFPLAN_BLESS=1 cargo test --test golden and review git diff golden/",
-        problems.len(),
-        problems.join("\n  ")
-    );
+    settle(problems, "cargo test --test golden", || {
+        for (stream_path, stream, folder_path, files) in rewrites {
+            std::fs::write(&stream_path, stream).unwrap();
+            write_folder(&folder_path, &files).unwrap();
+        }
+    });
 }
 
 #[test]
@@ -75,4 +76,27 @@ fn marker_lists_every_file_it_owns() {
     for name in folder.keys().filter(|n| *n != MARKER) {
         assert!(marker.lines().any(|l| l == name), "{name} not in the marker");
     }
+}
+
+/// `PERFPLAN_BLESS=0` (or any value but 1) once blessed a broken default-deny into
+/// `golden/` with a green run. Run this very test binary's golden test with it: it must
+/// fail, saying why, and write nothing.
+#[test]
+fn a_bless_value_other_than_one_fails_instead_of_blessing() {
+    let before = read_folder(&root().join("golden"));
+    for value in ["0", "", "true"] {
+        let run = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "every_example_plan_matches_its_golden_bundle",
+                "--test-threads=1",
+            ])
+            .env("PERFPLAN_BLESS", value)
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+        assert!(!run.status.success(), "PERFPLAN_BLESS={value:?} passed:\n{out}");
+        assert!(out.contains("only PERFPLAN_BLESS=1 rewrites"), "{out}");
+    }
+    assert_eq!(read_folder(&root().join("golden")), before);
 }

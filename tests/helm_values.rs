@@ -40,13 +40,11 @@ fn set_files(sets: &[(String, HelmValues)]) -> Vec<(String, String)> {
 #[test]
 fn every_example_plan_matches_its_golden_values() {
     let mut problems = Vec::new();
+    let mut rewrites = Vec::new();
     for (stem, path) in example_plans() {
         let files = set_files(&value_sets(&path));
         let golden = root().join("golden/helm").join(&stem);
-        if bless() {
-            write_folder(&golden, &files).unwrap();
-            continue;
-        }
+        let before = problems.len();
         let tmp = tempfile::tempdir().unwrap();
         write_folder(&tmp.path().join("v"), &files).unwrap();
         let (want, have) = (read_folder(&tmp.path().join("v")), read_folder(&golden));
@@ -59,28 +57,31 @@ fn every_example_plan_matches_its_golden_values() {
                 problems.push(format!("golden/helm/{stem}/{name}"));
             }
         }
+        if problems.len() > before {
+            rewrites.push((golden, files));
+        }
     }
-    assert!(
-        problems.is_empty(),
-        "mismatches (rerun with PERFPLAN_BLESS=1 cargo test --test helm_values and review git diff golden/helm):\n  {}",
-        problems.join("\n  ")
-    );
+    settle(problems, "cargo test --test helm_values", || {
+        for (golden, files) in rewrites {
+            write_folder(&golden, &files).unwrap();
+        }
+    });
 }
 
 #[test]
 fn published_values_schemas_match_the_types() {
-    for (chart, file, text) in helm_values::schemas() {
-        let path = root().join(&file);
-        if bless() {
+    let stale: Vec<(String, std::path::PathBuf, String)> = helm_values::schemas()
+        .into_iter()
+        .map(|(chart, file, text)| (format!("{file} ({chart})"), root().join(&file), text))
+        .filter(|(_, path, text)| std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str()))
+        .collect();
+    let names = stale.iter().map(|(name, _, _)| name.clone()).collect();
+    settle(names, "cargo test --test helm_values", || {
+        for (_, path, text) in stale {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, &text).unwrap();
-            continue;
         }
-        assert!(
-            std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()),
-            "{file} ({chart}) is out of date: rerun with PERFPLAN_BLESS=1 cargo test --test helm_values"
-        );
-    }
+    });
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! The checked-in schema is exactly what the types generate, and it validates the
 //! example plans the same way perfplan does.
 
+mod support;
+
 use std::path::Path;
 
 #[test]
@@ -8,15 +10,14 @@ fn checked_in_schema_matches_the_types() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(perfplan::schema::SCHEMA_PATH);
     let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
     let generated = perfplan::schema::schema_json();
-    if std::env::var_os("PERFPLAN_BLESS").is_some() {
-        std::fs::write(&path, &generated).unwrap();
-        return;
-    }
-    assert!(
-        on_disk == generated,
-        "{} is out of date: run `PERFPLAN_BLESS=1 cargo test --test schema_sync` and review the diff",
-        path.display()
-    );
+    let stale = if on_disk == generated {
+        vec![]
+    } else {
+        vec![format!("{} is out of date", path.display())]
+    };
+    support::settle(stale, "cargo test --test schema_sync", || {
+        std::fs::write(&path, &generated).unwrap()
+    });
 }
 
 #[test]

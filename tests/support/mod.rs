@@ -8,9 +8,44 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Whether this run rewrites golden files (`PERFPLAN_BLESS=1`).
+/// Whether this run rewrites golden files: `PERFPLAN_BLESS=1` and nothing else. Any
+/// other value (`0`, `false`, empty) is a mistake that fails the run instead of being
+/// guessed at: `PERFPLAN_BLESS=0` once blessed a broken default-deny into `golden/`.
 pub fn bless() -> bool {
-    std::env::var_os("PERFPLAN_BLESS").is_some()
+    match std::env::var_os("PERFPLAN_BLESS") {
+        None => false,
+        Some(v) if v == "1" => true,
+        Some(v) => panic!(
+            "PERFPLAN_BLESS={v:?}: only PERFPLAN_BLESS=1 rewrites expectations; unset it to compare against them"
+        ),
+    }
+}
+
+/// The end of a comparison with checked-in expectations. No mismatch: pass. With
+/// mismatches, the test fails either way: without `PERFPLAN_BLESS=1` it names them
+/// and says how to bless; with it, `rewrite` brings the files up to date and the test
+/// fails naming what it rewrote, so no run passes by writing its own expectations and
+/// the reviewer sees which files to read in `git diff`. A second run then passes.
+pub fn settle(mismatches: Vec<String>, bless_command: &str, rewrite: impl FnOnce()) {
+    // Read first, so a wrong value fails even where nothing differs.
+    let blessing = bless();
+    if mismatches.is_empty() {
+        return;
+    }
+    let list = mismatches.join("\n  ");
+    if blessing {
+        rewrite();
+        panic!(
+            "PERFPLAN_BLESS=1 rewrote {} expectation(s):\n  {list}\nreview them with git diff, then run the tests again \
+             without PERFPLAN_BLESS",
+            mismatches.len()
+        );
+    }
+    panic!(
+        "{} mismatch(es) with the checked-in expectations:\n  {list}\nif the change is intended, run \
+         `PERFPLAN_BLESS=1 {bless_command}` and review git diff",
+        mismatches.len()
+    );
 }
 
 /// Example plans in `plans/`, by file stem.
