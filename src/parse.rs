@@ -148,6 +148,11 @@ fn yaml_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
             codes::YAML_MULTIPLE_DOCUMENTS,
             "a plan file holds one YAML document; put each plan in its own file",
         ),
+        // A list or mapping where a key belongs (`[a, b]: 1`); scalar keys are read as text.
+        _ if message.contains("expected string scalar") => (
+            codes::YAML_KEY_NOT_STRING,
+            "a key is a plain name such as `users`; a list or mapping cannot be a key",
+        ),
         _ if message.contains("recursion limit") => (
             codes::YAML_BUDGET,
             "the plan nests too deeply for a plan file; write the values out plainly",
@@ -260,7 +265,10 @@ impl Node {
         Node { kind, span }
     }
 
-    /// The node as JSON, for schema validation and typed deserialization.
+    /// The node as JSON, for schema validation and typed deserialization. A float
+    /// with no fractional part (`2.0`, `1e3`) becomes the integer it equals: JSON
+    /// Schema counts it as an integer (so an editor accepts it), and the types must
+    /// agree rather than fail after the schema passed.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;
         match &self.kind {
@@ -268,7 +276,10 @@ impl Node {
             NodeKind::Bool(b) => Value::Bool(*b),
             NodeKind::Int(i) => Value::from(*i),
             NodeKind::UInt(u) => Value::from(*u),
-            NodeKind::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            NodeKind::Float(f) => integral(*f).map_or_else(
+                || serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+                Value::from,
+            ),
             NodeKind::Str(s) => Value::String(s.clone()),
             NodeKind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             NodeKind::Map(entries) => Value::Object(
@@ -437,6 +448,14 @@ impl<'de> Visitor<'de> for RawVisitor {
     }
 }
 
+/// `f` as an integer if it is one exactly (and fits an `i64`); `None` otherwise.
+fn integral(f: f64) -> Option<i64> {
+    // 2^63 is exact in an f64; every integral f64 below it converts exactly.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    #[allow(clippy::cast_possible_truncation)]
+    (f.is_finite() && f.fract() == 0.0 && f.abs() < LIMIT).then(|| f as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,6 +489,8 @@ mod tests {
             ("a:\n\tb: 1\n", codes::YAML_SYNTAX),
             ("# only a comment\n", codes::INPUT_EMPTY),
             ("a: 1\n---\nb: 2\n", codes::YAML_MULTIPLE_DOCUMENTS),
+            ("[a, b]: 1\n", codes::YAML_KEY_NOT_STRING),
+            ("a:\n  {x: 1}: 2\n", codes::YAML_KEY_NOT_STRING),
         ];
         for (text, code) in cases {
             let err = parse(&src(text)).unwrap_err();

@@ -59,6 +59,21 @@ impl LoadSplit {
         }
     }
 
+    /// The summary of a split into equal fractions, as k6 execution segments split an
+    /// arrival rate: runner `i` of `N` runs `total/N` iterations per time unit (k6
+    /// staggers the iterations so the runners add up to exactly `total`), e.g.
+    /// `20 over 3: 3 x 6.667 (20/3)`.
+    pub fn fractional_summary(&self) -> String {
+        let n = u64::from(self.shards);
+        if self.total % n == 0 {
+            return format!("{} over {n}: {n} x {}", self.total, self.base());
+        }
+        // Rates and runner counts are far below 2^52: exact in an f64 and in the text.
+        #[allow(clippy::cast_precision_loss)]
+        let each = self.total as f64 / n as f64;
+        format!("{} over {n}: {n} x {each:.3} ({}/{n})", self.total, self.total)
+    }
+
     /// The env vars a pod computes its share from with [`shell_share`]: `<P>_BASE`
     /// and `<P>_REMAINDER`. Numbers live in env, not in script text, so scaling a
     /// plan changes these values and never the script.
@@ -154,6 +169,20 @@ mod tests {
         assert_eq!(split.shares().sum::<u64>(), 3000);
         assert_eq!(split.summary(), "3000 over 7: 4 x 429, 3 x 428");
         assert_eq!(LoadSplit::new(3000, 3).summary(), "3000 over 3: 3 x 1000");
+    }
+
+    #[test]
+    fn a_rate_split_by_execution_segments_is_fractional() {
+        // What k6 really runs: each of 3 runners 20/3 iterations/s, not 7, 7 and 6.
+        assert_eq!(
+            LoadSplit::new(20, 3).fractional_summary(),
+            "20 over 3: 3 x 6.667 (20/3)"
+        );
+        assert_eq!(LoadSplit::new(30, 3).fractional_summary(), "30 over 3: 3 x 10");
+        assert_eq!(
+            LoadSplit::new(1, 4).fractional_summary(),
+            "1 over 4: 4 x 0.250 (1/4)"
+        );
     }
 
     #[test]

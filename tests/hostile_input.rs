@@ -110,3 +110,35 @@ fn over_long_strings_and_collections_are_range_errors() {
     );
     assert_eq!(first_code(&long_label), codes::SCHEMA_RANGE.as_str());
 }
+
+const K6_PLAN: &str = "perfplan: v1\nname: shop\ntool: k6\nscript: test.js\nload:\n  users: USERS\n  generators: 2\n  duration: 1m\ntarget:\n  url: https://10.0.0.1\n";
+
+#[test]
+fn a_script_over_the_configmap_limit_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("test.js"), "//".repeat(600_000)).unwrap();
+    let text = K6_PLAN.replace("USERS", "10");
+    let report = validate(&Source::new("plan.yaml", text.as_str(), dir.path())).unwrap_err();
+    assert_eq!(report.diagnostics[0].code, codes::SCRIPT_TOO_LARGE);
+}
+
+/// `users: 2.0` or `1e3` once gave "internal error: the plan passed the schema but
+/// not the types" at line 1. JSON Schema counts an integral float as an integer, so
+/// the plan means what it says; a fraction is a schema error at the value.
+#[test]
+fn integral_floats_are_the_integers_they_equal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("test.js"), "export default function () {}\n").unwrap();
+    let compile = |users: &str| {
+        let text = K6_PLAN.replace("USERS", users);
+        validate(&Source::new("plan.yaml", text.as_str(), dir.path()))
+            .map(|v| perfplan::compile(&v.plan).to_yaml_stream())
+    };
+    let exact = compile("1000").unwrap();
+    assert_eq!(compile("1e3").unwrap(), exact);
+    assert_eq!(compile("1000.0").unwrap(), exact);
+    let fraction = compile("2.5").unwrap_err();
+    assert_eq!(fraction.diagnostics[0].code, codes::SCHEMA_TYPE);
+    let huge = compile("1e30").unwrap_err();
+    assert_eq!(huge.diagnostics[0].code, codes::SCHEMA_RANGE, "{huge}");
+}

@@ -22,6 +22,8 @@ target:
   url: https://10.0.0.1
 """
 
+JM = K6.replace("tool: k6", "tool: jmeter").replace("scripts/test.js", "scripts/test.jmx") + "jmeter: {rmi: {ssl: false}}\n"
+
 def sub(base, old, new):
     assert old in base, old
     return base.replace(old, new, 1)
@@ -80,6 +82,23 @@ CASES = [
     ("bad-quantity", K6 + "resources: {cpu: two, memory: 1Gi}\n", [("perfplan::schema::pattern", "two")]),
     ("every-error-at-once", sub(sub(sub(K6, "users: 10", "users: 1"), "https://10.0.0.1", "ftp://10.0.0.1"), "scripts/test.js", "scripts/nope.js"),
         [("perfplan::load::too_few_users", "users: |1"), ("perfplan::target::url", "ftp://10.0.0.1"), ("perfplan::script::missing", "scripts/nope.js")]),
+    ("url-port-zero", sub(K6, "https://10.0.0.1", "https://10.0.0.1:0"), [("perfplan::target::url", "https://10.0.0.1:0")]),
+    ("too-few-max-users", sub(K6, "  users: 10\n", "  arrivalRate: {rate: 10, maxUsers: 1}\n"), [("perfplan::load::too_few_max_users", "maxUsers: |1")]),
+    ("users-fractional", sub(K6, "users: 10", "users: 2.5"), [("perfplan::schema::type", "2.5")]),
+    ("script-shape", sub(K6, "script: scripts/test.js", "script: {configMap: my-scripts}"), [("perfplan::schema::shape", "{configMap")]),
+    ("two-documents", K6 + "---\nname: other\n", [("perfplan::yaml::multiple_documents", "=13:1")]),
+    ("key-not-string", K6 + "[a, b]: 1\n", [("perfplan::yaml::key_not_string", "[a, b]")]),
+    ("metrics-bad-allow", K6 + "metrics:\n  output: prometheusRemoteWrite\n  url: https://10.9.0.1/api/v1/write\n  allow:\n    - {cidr: 10.9.0.0/16, namespace: monitoring}\n",
+        [("perfplan::metrics::allow", "{cidr: 10.9.0.0/16")]),
+    ("metrics-port-not-allowed", K6 + "metrics:\n  output: prometheusRemoteWrite\n  url: https://prom.example.com:9090/api/v1/write\n  allow:\n    - {cidr: 10.9.0.0/16, ports: [443]}\n",
+        [("perfplan::metrics::port_not_allowed", "https://prom.example.com:9090/api/v1/write")]),
+    # Warnings (lints): the plan is valid, the warning is still expected.
+    ("lint-k6-options", sub(K6, "scripts/test.js", "scripts/own-options.js"), [("perfplan::lint::k6_options", "scripts/own-options.js")]),
+    ("lint-capacity", sub(sub(K6, "users: 10", "users: 90000"), "generators: 2", "generators: 1"), [("perfplan::lint::capacity", "users: |90000"), ("perfplan::lint::capacity", "generators: |1")]),
+    ("lint-resources", K6 + "security: {posture: baseline}\n", [("perfplan::lint::resources", "baseline")]),
+    ("lint-jmeter-threads", JM.replace("scripts/test.jmx", "scripts/hardcoded-threads.jmx"), [("perfplan::lint::jmeter_threads", "scripts/hardcoded-threads.jmx")]),
+    ("lint-jmeter-metrics", JM + "metrics:\n  output: influxdb\n  url: https://10.9.0.1:8086/api/v2/write\n  allow:\n    - {cidr: 10.9.0.0/16}\n", [("perfplan::lint::jmeter_metrics", "output: |influxdb")]),
+    ("script-not-text", sub(K6, "scripts/test.js", "scripts/binary.js"), [("perfplan::script::not_text", "scripts/binary.js")]),
     ("plan-is-a-list", "- perfplan: v1\n- name: shop\n", [("perfplan::schema::type", "-")]),
     ("empty", "# nothing here\n", [("perfplan::input::empty", "=1:1")]),
     ("duplicate-key", sub(K6, "name: shop", "name: shop\nname: shop2"), [("perfplan::yaml::duplicate_key", "@2:name")]),

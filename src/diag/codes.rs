@@ -28,8 +28,6 @@ macro_rules! codes {
 }
 
 codes! {
-    /// The plan file could not be read.
-    INPUT_UNREADABLE = "perfplan::input::unreadable";
     /// The plan file is larger than perfplan reads.
     INPUT_TOO_LARGE = "perfplan::input::too_large";
     /// The plan file is not UTF-8 text.

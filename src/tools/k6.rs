@@ -45,7 +45,10 @@ pub fn lower(plan: &Plan, workload: K6Workload) -> Topology {
             Component::Runner,
             &[("k6-api", API_PORT)],
         )));
-        objects.push(Object::Job(starter(plan)));
+        let script = starter_config_map(plan);
+        let job = starter(plan, &script);
+        objects.push(Object::ConfigMap(script));
+        objects.push(Object::Job(job));
         flows.push(Flow {
             from: Component::Starter,
             to: Component::Runner,
@@ -64,57 +67,104 @@ pub fn lower(plan: &Plan, workload: K6Workload) -> Topology {
 /// k6's REST API, which a paused runner serves until it is resumed.
 pub const API_PORT: u16 = 6565;
 
-/// Runners start `--paused`; this Job waits (bounded) until every runner's REST API
-/// answers at its stable DNS name (`<job>-<index>.<service>`), then resumes them all,
-/// so no runner starts seconds before the others and skews the percentiles. It needs
-/// no Kubernetes API access.
-fn starter(plan: &Plan) -> Job {
-    let check = "  ok=1; status=\"\"; i=0\n\
-         \x20 while [ \"$i\" -lt \"$RUNNERS_TOTAL\" ]; do\n\
-         \x20   host=\"$RUNNER_JOB-$i.$RUNNER_SERVICE:6565\"\n\
-         \x20   if ! k6 status --address \"$host\" >/dev/null 2>&1; then\n\
-         \x20     ok=0; status=\"runner $host is not paused and ready yet\"; break\n\
-         \x20   fi\n\
-         \x20   i=$((i + 1))\n\
-         \x20 done\n";
-    let script = format!(
-        "set -eu\n{wait}\
-         i=0\n\
-         while [ \"$i\" -lt \"$RUNNERS_TOTAL\" ]; do\n\
-         \x20 k6 resume --address \"$RUNNER_JOB-$i.$RUNNER_SERVICE:6565\" >/dev/null\n\
-         \x20 i=$((i + 1))\n\
-         done\n\
-         echo \"perfplan: resumed all $RUNNERS_TOTAL k6 runners\"\n",
-        wait = shell::bounded_wait(
-            "$RUNNERS_TOTAL k6 runners to be paused and ready",
-            shell::WAIT_TIMEOUT_SECS,
-            check,
-            "see kubectl get pods --selector $RUNNER_SELECTOR",
-        ),
-    );
+/// Runners start `--paused`; this Job waits (bounded) until every runner reports
+/// "paused" at its stable DNS name (`<job>-<index>.<service>`), then resumes them all
+/// in parallel, so no runner starts seconds before the others and skews the
+/// percentiles. It needs no Kubernetes API access. The waiting and resuming is a k6
+/// script ([`STARTER_SCRIPT`]) run by the runners' own image: one process, every
+/// resume in flight at once (up to [`RESUME_FAN_OUT`]).
+fn starter(plan: &Plan, script: &ConfigMap) -> Job {
     let runner = meta::names(plan).object(Component::Runner.as_str());
+    let fan_out = plan.load.generators.clamp(1, RESUME_FAN_OUT);
     let container = Container {
         name: "start-runners".to_owned(),
         image: Some(plan.image.clone()),
-        command: Some(shell::command("start-runners", script)),
+        command: Some(vec!["k6".to_owned()]),
+        args: Some(
+            [
+                "run",
+                "--quiet",
+                "--no-usage-report",
+                "--no-summary",
+                "--no-thresholds",
+                // http.batch's limits: every runner's resume in flight at once, one per runner.
+                "--batch",
+                &fan_out.to_string(),
+                "--batch-per-host",
+                "1",
+                &format!("{STARTER_DIR}/{STARTER_FILE}"),
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        ),
         env: Some(vec![
             pod::env("RUNNERS_TOTAL", plan.load.generators.to_string()),
             // The headless Service has the Job's name.
             pod::env("RUNNER_JOB", &runner),
             pod::env("RUNNER_SERVICE", &runner),
+            pod::env("RUNNER_API_PORT", API_PORT.to_string()),
             pod::env("RUNNER_SELECTOR", meta::selector_text(plan, Component::Runner)),
+            pod::env("WAIT_SECONDS", shell::WAIT_TIMEOUT_SECS.to_string()),
         ]),
         resources: Some(pod::coordinator_resources()),
         working_dir: Some(pod::TMP_DIR.to_owned()),
-        volume_mounts: Some(vec![pod::mount(pod::TMP_VOLUME, pod::TMP_DIR, false)]),
+        volume_mounts: Some(vec![
+            pod::mount(STARTER_VOLUME, STARTER_DIR, true),
+            pod::mount(pod::TMP_VOLUME, pod::TMP_DIR, false),
+        ]),
         ..Default::default()
     };
     let spec = PodSpec {
         containers: vec![container],
-        volumes: Some(vec![pod::empty_dir(pod::TMP_VOLUME)]),
+        volumes: Some(vec![
+            config_map_volume(STARTER_VOLUME, script),
+            pod::empty_dir(pod::TMP_VOLUME),
+        ]),
         ..Default::default()
     };
     workload::run_once(plan, Component::Starter, spec)
+}
+
+/// The starter's k6 script: constant text, so its ConfigMap never changes.
+const STARTER_SCRIPT: &str = include_str!("k6_starter.js");
+const STARTER_DIR: &str = "/etc/perfplan/starter";
+const STARTER_VOLUME: &str = "starter";
+const STARTER_FILE: &str = "start.js";
+/// At most this many resumes in flight at once (k6's `--batch`): enough that 100
+/// runners start in one round, few enough to stay far below any descriptor limit.
+const RESUME_FAN_OUT: u32 = 100;
+
+fn starter_config_map(plan: &Plan) -> ConfigMap {
+    let name = meta::names(plan).object(&format!("starter-{}", content_hash(STARTER_SCRIPT)));
+    ConfigMap {
+        metadata: meta::annotated(
+            plan,
+            name,
+            None,
+            BTreeMap::from([(
+                meta::PURPOSE.to_owned(),
+                "k6 starter: resumes the paused runners together".to_owned(),
+            )]),
+        ),
+        data: Some(BTreeMap::from([(
+            STARTER_FILE.to_owned(),
+            STARTER_SCRIPT.to_owned(),
+        )])),
+        immutable: Some(true),
+        ..Default::default()
+    }
+}
+
+/// A volume of a ConfigMap this bundle holds.
+fn config_map_volume(volume: &str, config_map: &ConfigMap) -> Volume {
+    Volume {
+        name: volume.to_owned(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: config_map.metadata.name.clone().unwrap_or_default(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
 }
 
 /// The Indexed Job: one pod per execution segment, each run exactly once.
@@ -129,6 +179,12 @@ fn indexed_job(plan: &Plan, splits: &Splits, options: Option<&ConfigMap>) -> Job
         credentials = credential_exports(plan),
     );
     let mut args = vec![
+        // Wait for the starter's resume, serving the REST API on every address of the
+        // pod (k6 defaults to localhost:6565, which no other pod can reach; `:port`
+        // listens on IPv4 and IPv6 alike).
+        "--paused".to_owned(),
+        "--address".to_owned(),
+        format!(":{API_PORT}"),
         "--execution-segment-sequence".to_owned(),
         k6_sequence(plan.load.generators),
     ];
@@ -150,7 +206,9 @@ fn indexed_job(plan: &Plan, splits: &Splits, options: Option<&ConfigMap>) -> Job
         subdomain: Some(meta::names(plan).object(Component::Runner.as_str())),
         ..pod_spec(plan, container, options)
     };
-    let mut job = workload::indexed(plan, Component::Runner, splits.annotation(plan), spec);
+    // Execution segments split VUs into whole shares but a rate into equal fractions.
+    let annotation = splits.fractional_rate_annotation(plan);
+    let mut job = workload::indexed(plan, Component::Runner, annotation, spec);
     // A paused runner waits for ever if the starter never comes: bound the whole Job
     // by the starter's wait, the test and ten minutes for teardown.
     let deadline = u64::from(shell::WAIT_TIMEOUT_SECS) + secs(plan.load.duration) + 600;
@@ -391,15 +449,8 @@ fn runner_container(plan: &Plan) -> Container {
 
 fn pod_spec(plan: &Plan, mut container: Container, options: Option<&ConfigMap>) -> PodSpec {
     let mut volumes = vec![pod::script_volume(plan)];
-    match options.and_then(|o| o.metadata.name.clone()) {
-        Some(name) => volumes.push(Volume {
-            name: OPTIONS_VOLUME.to_owned(),
-            config_map: Some(ConfigMapVolumeSource {
-                name,
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
+    match options {
+        Some(options) => volumes.push(config_map_volume(OPTIONS_VOLUME, options)),
         None => {
             if let Some(mounts) = container.volume_mounts.as_mut() {
                 mounts.retain(|m| m.name != OPTIONS_VOLUME);

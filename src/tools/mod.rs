@@ -54,13 +54,28 @@ impl Splits {
         pairs.iter().map(|(k, v)| crate::lower::pod::env(k, v)).collect()
     }
 
-    /// The `perfplan.dev/split` annotation: what each generator runs.
+    /// The `perfplan.dev/split` annotation: what each generator runs, where each is
+    /// given a whole share of the rate (JMeter, Gatling, k6 Deployments).
     pub fn annotation(&self, plan: &Plan) -> BTreeMap<String, String> {
+        self.annotation_with(plan, LoadSplit::summary)
+    }
+
+    /// The annotation where the rate is split into equal fractions, as k6 execution
+    /// segments do ([`LoadSplit::fractional_summary`]).
+    pub fn fractional_rate_annotation(&self, plan: &Plan) -> BTreeMap<String, String> {
+        self.annotation_with(plan, LoadSplit::fractional_summary)
+    }
+
+    fn annotation_with(
+        &self,
+        plan: &Plan,
+        rate_summary: fn(&LoadSplit) -> String,
+    ) -> BTreeMap<String, String> {
         let text = match (self.rate, plan.load.model) {
             (Some(rate), LoadModel::ArrivalRate { time_unit, .. }) => format!(
                 "rate per {}s {}; max users {}",
                 time_unit.as_secs(),
-                rate.summary(),
+                rate_summary(&rate),
                 self.users.summary()
             ),
             _ => format!("users {}", self.users.summary()),

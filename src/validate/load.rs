@@ -1,7 +1,7 @@
 //! Semantic rules for `load:`.
 
 use super::Ctx;
-use crate::diag::{Diagnostic, codes};
+use crate::diag::{Code, Diagnostic, codes};
 use crate::model::{self, LoadModel};
 use crate::spec::Load;
 use std::time::Duration;
@@ -41,7 +41,14 @@ fn load_model(ctx: &mut Ctx, load: &Load, even: bool) -> Option<LoadModel> {
     let n = u64::from(load.generators);
     match (load.users, &load.arrival_rate) {
         (Some(users), None) => {
-            too_few(ctx, &["load", "users"], "users", users, n)?;
+            too_few(
+                ctx,
+                codes::LOAD_TOO_FEW_USERS,
+                &["load", "users"],
+                "users",
+                users,
+                n,
+            )?;
             even_for_deployment(ctx, even, &["load", "users"], "users", users, n)?;
             Some(LoadModel::Users(users))
         }
@@ -52,12 +59,20 @@ fn load_model(ctx: &mut Ctx, load: &Load, even: bool) -> Option<LoadModel> {
                 &rate.time_unit,
                 Duration::from_secs(1),
             );
-            let rate_ok =
-                too_few(ctx, &["load", "arrivalRate", "rate"], "rate", rate.rate, n).and_then(|_| {
-                    even_for_deployment(ctx, even, &["load", "arrivalRate", "rate"], "rate", rate.rate, n)
-                });
+            let rate_ok = too_few(
+                ctx,
+                codes::LOAD_TOO_FEW_USERS,
+                &["load", "arrivalRate", "rate"],
+                "rate",
+                rate.rate,
+                n,
+            )
+            .and_then(|_| {
+                even_for_deployment(ctx, even, &["load", "arrivalRate", "rate"], "rate", rate.rate, n)
+            });
             let max_ok = too_few(
                 ctx,
+                codes::LOAD_TOO_FEW_MAX_USERS,
                 &["load", "arrivalRate", "maxUsers"],
                 "maxUsers",
                 rate.max_users,
@@ -107,13 +122,13 @@ fn load_model(ctx: &mut Ctx, load: &Load, even: bool) -> Option<LoadModel> {
 }
 
 /// Each generator needs at least one unit of `what`, or it would run nothing.
-fn too_few(ctx: &mut Ctx, path: &[&str], what: &str, total: u64, generators: u64) -> Option<()> {
+fn too_few(ctx: &mut Ctx, code: Code, path: &[&str], what: &str, total: u64, generators: u64) -> Option<()> {
     if total >= generators {
         return Some(());
     }
     ctx.push(
         Diagnostic::error(
-            codes::LOAD_TOO_FEW_USERS,
+            code,
             ctx.span(path),
             format!("generators ({generators}) exceeds {what} ({total}): each generator needs at least one"),
         )

@@ -143,6 +143,16 @@ fn url(ctx: &mut Ctx, e: &Endpoint, text: &str) -> Option<Url> {
     if url.host_str().is_none_or(str::is_empty) {
         return fail(ctx, format!("`{text}` has no host"), example);
     }
+    if url.port() == Some(0) {
+        // A NetworkPolicy with port 0 is refused by the API server, and nothing listens there.
+        return fail(
+            ctx,
+            format!("the {} URL's port 0 is not a port", e.base),
+            format!(
+                "give the port the service listens on (1 to 65535), or none for the scheme's default: {example}"
+            ),
+        );
+    }
     if !url.username().is_empty() || url.password().is_some() {
         return fail(
             ctx,
