@@ -204,6 +204,21 @@ pub struct Resources {
     pub memory: String,
 }
 
+impl Resources {
+    /// The JVM heap for a generator with this memory limit, in MiB: three quarters
+    /// of the limit (the rest is metaspace, thread stacks, direct buffers and the
+    /// JIT), at least 64 MiB. JMeter's and Gatling's launch scripts put a fixed
+    /// `-Xmx1g`/`-Xmx1G` on the command line whatever the limit, which wins over
+    /// `-XX:MaxRAMPercentage`, so the tools are given an explicit `-Xmx` instead.
+    pub fn jvm_heap_mib(&self) -> u64 {
+        let bytes = crate::lint::bytes(&self.memory).unwrap_or(0.0);
+        // Validated quantities are far below 2^53 bytes.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let mib = (bytes * 0.75 / 1_048_576.0) as u64;
+        mib.max(64)
+    }
+}
+
 /// Where results go.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Results {

@@ -121,12 +121,14 @@ fn network_policies(plan: &Plan, topology: &Topology) -> Vec<NetworkPolicy> {
             None,
             Some(plan.target.egress.iter().map(egress_rule).collect()),
         ));
-        if let Some(metrics) = &plan.metrics {
+    }
+    if let Some(metrics) = &plan.metrics {
+        for &sender in &topology.metrics_senders {
             out.push(policy(
                 plan,
-                &format!("allow-{}-to-metrics", generator.as_str()),
+                &format!("allow-{}-to-metrics", sender.as_str()),
                 "real-time metrics to the plan's metrics endpoint, as metrics.allow lists it",
-                meta::selector(plan, generator),
+                meta::selector(plan, sender),
                 None,
                 Some(metrics.egress.iter().map(egress_rule).collect()),
             ));

@@ -97,6 +97,10 @@ const METRICS_MOUNT: &str = "/etc/perfplan/metrics";
 const RMI_MOUNT: &str = "/etc/perfplan/rmi";
 /// The JMeter secrets file, which the test reads back from its own folder.
 const SECRETS_FILE: &str = "/tmp/perfplan-secrets.properties";
+/// The script volume, which the test's folder stands in for (it holds the script).
+const SCRIPT_MOUNT: &str = "/etc/perfplan/script";
+/// Where a Gatling runner copies its sources, in the test's folder instead.
+const SOURCES_COPY: &str = "/tmp/simulations";
 
 /// Run a container's `sh -c` command as the kubelet would.
 fn run_container(container: &Value, dir: &Path) -> Run {
@@ -104,7 +108,7 @@ fn run_container(container: &Value, dir: &Path) -> Run {
     for e in container["env"].as_array().into_iter().flatten() {
         let name = e["name"].as_str().unwrap().to_owned();
         let value = match e.get("value").and_then(Value::as_str) {
-            Some(v) => kubelet_expand(v, &env),
+            Some(v) => kubelet_expand(v, &env).replace(SCRIPT_MOUNT, dir.to_str().unwrap()),
             None => field(
                 e.pointer("/valueFrom/fieldRef/fieldPath")
                     .unwrap()
@@ -131,6 +135,7 @@ fn run_container(container: &Value, dir: &Path) -> Run {
             c.replace(METRICS_MOUNT, mounted.to_str().unwrap())
                 .replace(RMI_MOUNT, dir.join("rmi").to_str().unwrap())
                 .replace(SECRETS_FILE, secrets.to_str().unwrap())
+                .replace(SOURCES_COPY, dir.join("simulations").to_str().unwrap())
         })
         .collect();
     let args = strings("args");
@@ -263,7 +268,13 @@ fn gatling_runners_get_their_share_as_system_properties() {
         !run.java.contains('\''),
         "no quote reaches the JVM's option parser"
     );
-    assert_eq!(run.argv[..4], ["-sf", "/etc/perfplan/script", "-s", "a.S"]);
+    // A plain copy of the sources is compiled, not the ConfigMap's linked layout.
+    let copy = dir.path().join("simulations");
+    assert_eq!(run.argv[..4], ["-sf", copy.to_str().unwrap(), "-s", "a.S"]);
+    assert_eq!(
+        std::fs::read_to_string(copy.join("S.scala")).unwrap(),
+        "package a\nclass S\n"
+    );
     // The start barrier runs before Gatling does.
     let script = c["command"][2].as_str().unwrap();
     assert!(script.find("getent hosts").unwrap() < script.find("exec gatling.sh").unwrap());
@@ -337,9 +348,13 @@ fn metrics_credentials_reach_the_tools_verbatim_from_files() {
          \x20 credentials: {secret: influx, tokenKey: t}\n",
         ("t.jmx", "<jmeterTestPlan/>"),
     );
-    let (name, worker) = containers(&jmeter).remove(0);
-    assert_eq!(name, "jmeter-worker");
-    let run = run_container(&worker, dir.path());
+    // The Backend Listener runs on the controller: it gets the token.
+    let (name, controller) = containers(&jmeter)
+        .into_iter()
+        .find(|(name, _)| name == "jmeter-controller")
+        .unwrap();
+    assert_eq!(name, "jmeter-controller");
+    let run = run_container(&controller, dir.path());
     // JMeter logs every -J value: the token travels in a 0600 properties file instead,
     // backslashes doubled as Java's Properties.load expects.
     assert!(

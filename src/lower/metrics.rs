@@ -74,7 +74,7 @@ pub fn attach(plan: &Plan, topology: &mut Topology) {
     let Some(volume) = credentials_volume(plan) else {
         return;
     };
-    let generators: Vec<&str> = topology.load_generators.iter().map(|c| c.as_str()).collect();
+    let generators: Vec<&str> = topology.metrics_senders.iter().map(|c| c.as_str()).collect();
     for object in &mut topology.objects {
         if !object.component().is_some_and(|c| generators.contains(&c)) {
             continue;

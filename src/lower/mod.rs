@@ -122,6 +122,10 @@ pub struct Topology {
     pub objects: Vec<Object>,
     /// The components that send load to the target.
     pub load_generators: Vec<Component>,
+    /// The components that send live metrics (`metrics`): where the tool's metrics
+    /// writer runs, which is not always where the load comes from (JMeter's Backend
+    /// Listener runs on the controller).
+    pub metrics_senders: Vec<Component>,
     /// Traffic between the test's own pods.
     pub flows: Vec<Flow>,
     /// The component (if any) whose init container calls the Kubernetes API.

@@ -53,6 +53,7 @@ fn cluster(plan: &Plan) -> Topology {
     Topology {
         objects,
         load_generators: vec![Component::Worker],
+        metrics_senders: vec![Component::Worker],
         flows: vec![
             Flow {
                 from: Component::Master,
@@ -84,6 +85,7 @@ fn independent(plan: &Plan) -> Topology {
     Topology {
         objects,
         load_generators: vec![Component::Runner],
+        metrics_senders: vec![Component::Runner],
         flows: Vec::new(),
         api_client: None,
     }
@@ -132,6 +134,7 @@ fn workers(plan: &Plan) -> StatefulSet {
     let (readiness, liveness) = pod::tcp_probes(AKKA_PORT);
     let mut env = vec![pod::env_field("POD_NAME", "metadata.name")];
     env.extend(splits.env());
+    env.extend(akka_env());
     env.extend(common_env(plan));
     env.extend(graphite_env(plan));
     let container = Container {
@@ -209,6 +212,7 @@ fn master(plan: &Plan, account: &str) -> Job {
         pod::env("WORKERS_FILE", format!("{DISCOVERY_DIR}/workers")),
         pod::env("WORKERS_TOTAL", n.to_string()),
     ];
+    env.extend(akka_env());
     env.extend(common_env(plan));
     if let Some(java) = env.iter_mut().find(|e| e.name == "JAVA_TOOL_OPTIONS") {
         let total = pod::literal(&format!(" -Dusers={}", splits.users.total));
@@ -297,12 +301,18 @@ fn runners(plan: &Plan) -> Job {
         "$RUNNER_JOB-$i.$RUNNER_SERVICE",
         "see kubectl get pods --selector $RUNNER_SELECTOR",
     );
+    // The compiler walks `-sf` following links, so in the kubelet's configMap layout
+    // (`..data` -> `..<time>/`, each key a link through `..data`) it reads every source
+    // three times ("already defined"). Compile a plain copy of the sources instead.
     let script = prelude(plan, &splits, shell::index_from_runner_index(), "index", "runner")
         + &barrier
         + &format!(
-            "exec gatling.sh -sf \"$SIMULATIONS_DIR\" -s \"$SIMULATION_CLASS\" \\\n\
+            "mkdir -p {sources}\n\
+             cp -L \"$SIMULATIONS_DIR\"/*.scala {sources}/\n\
+             exec gatling.sh -sf {sources} -s \"$SIMULATION_CLASS\" \\\n\
              \x20 -bf {tmp}/gatling-classes -rf \"$RESULTS_DIR\" -rd \"perfplan runner $index of $GENERATORS\"\n",
             tmp = pod::TMP_DIR,
+            sources = SOURCES_COPY,
         );
     let runner = meta::names(plan).object(Component::Runner.as_str());
     let mut env = vec![pod::env_completion_index("RUNNER_INDEX")];
@@ -400,13 +410,21 @@ fn common_env(plan: &Plan) -> Vec<EnvVar> {
         .map(|g| g.simulation_class.as_str())
         .unwrap_or_default();
     vec![
-        pod::env_field("AKKA_HOSTNAME", "status.podIP"),
-        pod::env("AKKA_PORT", AKKA_PORT.to_string()),
         pod::env("SIMULATION_CLASS", class),
         pod::env("SIMULATIONS_DIR", pod::SCRIPT_DIR),
         pod::env("RESULTS_DIR", pod::RESULTS_DIR),
         pod::env("TARGET_URL", plan.target.url_text()),
         pod::env("JAVA_TOOL_OPTIONS", java),
+        // gatling.sh appends JAVA_OPTS after its own -Xmx1G, so this heap wins.
+        pod::env("JAVA_OPTS", format!("-Xmx{}m", plan.resources.jvm_heap_mib())),
+    ]
+}
+
+/// Where a cluster-mode pod's Akka remoting listens (only cluster mode uses Akka).
+fn akka_env() -> Vec<EnvVar> {
+    vec![
+        pod::env_field("AKKA_HOSTNAME", "status.podIP"),
+        pod::env("AKKA_PORT", AKKA_PORT.to_string()),
     ]
 }
 
@@ -429,6 +447,16 @@ fn jvm_safe(url: &str) -> String {
     url.replace('\\', "%5C").replace('\'', "%27").replace('"', "%22")
 }
 
+/// Where a runner copies the simulation sources before compiling them.
+const SOURCES_COPY: &str = "/tmp/simulations";
+
+/// `$GATLING_HOME` of the stock image (denvazh/gatling 3.2.1/Dockerfile:
+/// `ENV GATLING_HOME /opt/gatling`). Its compiler keeps its incremental cache in
+/// `$GATLING_HOME/target` (`inc_compile.zip`), which no option moves, so that folder
+/// gets a volume of its own on a read-only root.
+const GATLING_HOME: &str = "/opt/gatling";
+const COMPILER_CACHE_VOLUME: &str = "compiler-cache";
+
 fn gatling_container(plan: &Plan) -> Container {
     Container {
         name: String::new(),
@@ -438,6 +466,7 @@ fn gatling_container(plan: &Plan) -> Container {
             pod::mount(pod::SCRIPT_VOLUME, pod::SCRIPT_DIR, true),
             pod::mount(pod::TMP_VOLUME, pod::TMP_DIR, false),
             pod::mount(pod::RESULTS_VOLUME, pod::RESULTS_DIR, false),
+            pod::mount(COMPILER_CACHE_VOLUME, &format!("{GATLING_HOME}/target"), false),
         ]),
         ..Default::default()
     }
@@ -448,5 +477,6 @@ fn base_volumes(plan: &Plan) -> Vec<Volume> {
         pod::script_volume(plan),
         pod::empty_dir(pod::TMP_VOLUME),
         pod::empty_dir(pod::RESULTS_VOLUME),
+        pod::empty_dir(COMPILER_CACHE_VOLUME),
     ]
 }

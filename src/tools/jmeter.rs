@@ -43,6 +43,11 @@ pub fn lower(plan: &Plan) -> Topology {
     Topology {
         objects,
         load_generators: vec![Component::Worker],
+        // The Backend Listener is `Remoteable`: in distributed mode JMeter runs it in
+        // the controller's JVM on the samples the workers send back (ConvertListeners
+        // in org.apache.jmeter.engine wraps Remoteable listeners for the client), and
+        // resolves its `${__P(…)}` properties there.
+        metrics_senders: vec![Component::Controller],
         flows: vec![
             Flow {
                 from: Component::Controller,
@@ -73,12 +78,10 @@ fn workers(plan: &Plan) -> StatefulSet {
          \x20 -Djava.rmi.server.hostname=\"$POD_IP\" -Djava.io.tmpdir={tmp} \\\n\
          \x20 -Jserver_port={REGISTRY_PORT} -Jserver.rmi.localport={SERVER_PORT} \\\n\
          \x20 -Jshard=\"$ordinal\" -Jshards=\"$GENERATORS\" {load_props} \\\n\
-         {metrics}\
          {ssl}\
          {load_secrets}\
          \x20 \"$@\"\n",
         ordinal = shell::ordinal_from_pod_name(),
-        metrics = metrics_lines(plan),
         secrets = secrets_file_lines(&secrets),
         load_secrets = load_secrets_line(&secrets),
         shares = splits.shell_lines("ordinal", "threads"),
@@ -94,15 +97,11 @@ fn workers(plan: &Plan) -> StatefulSet {
     ];
     env.extend(splits.env());
     env.extend(target_env(plan));
+    env.push(heap_env(plan));
     let container = Container {
         name: "jmeter-worker".to_owned(),
         command: Some(shell::command("jmeter-worker", script)),
-        args: Some(
-            user_properties(plan)
-                .into_iter()
-                .chain(metrics_properties(plan))
-                .collect(),
-        ),
+        args: Some(user_properties(plan)),
         ports: Some(vec![
             pod::port("rmi-registry", REGISTRY_PORT),
             pod::port("rmi-server", SERVER_PORT),
@@ -159,25 +158,34 @@ fn controller(plan: &Plan) -> Job {
          \x20 -Djava.rmi.server.hostname=\"$POD_IP\" -Djava.io.tmpdir={tmp} \\\n\
          \x20 -Jclient.rmi.localport={CLIENT_PORT} -Jclient.tries=12 -Jclient.retries_delay=5000 \\\n\
          \x20 -Jclient.continue_on_fail=false \\\n\
+         {metrics}\
          {ssl}\
          {load_secrets}\
          \x20 \"$@\"\n",
         res = pod::RESULTS_DIR,
         tmp = pod::TMP_DIR,
         secrets = secrets_file_lines(&secrets),
+        metrics = metrics_lines(plan),
         ssl = ssl_lines(plan),
         load_secrets = load_secrets_line(&secrets),
     );
     let mut env = vec![
+        pod::env_field("POD_NAME", "metadata.name"),
         pod::env_field("POD_IP", "status.podIP"),
         pod::env("TEST_PLAN", pod::script_path(plan)),
     ];
     env.extend(names_env);
     env.extend(target_env(plan));
+    env.push(heap_env(plan));
     let main = Container {
         name: "jmeter-controller".to_owned(),
         command: Some(shell::command("jmeter-controller", run)),
-        args: Some(user_properties(plan)),
+        args: Some(
+            user_properties(plan)
+                .into_iter()
+                .chain(metrics_properties(plan))
+                .collect(),
+        ),
         ports: Some(
             CLIENT_PORTS
                 .iter()
@@ -245,8 +253,8 @@ fn load_secrets_line(secrets: &[(&str, String)]) -> String {
 const SECRETS_FILE: &str = "/tmp/perfplan-secrets.properties";
 
 /// The secret properties of a container, each with the mounted file it is read
-/// from: the RMI keystore password (both roles), the metrics token (workers, where
-/// the Backend Listener runs).
+/// from: the RMI keystore password (both roles), the metrics token (the controller,
+/// where the Backend Listener runs).
 fn secrets(plan: &Plan, worker: bool) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     if keystore(plan).is_some() {
@@ -257,7 +265,7 @@ fn secrets(plan: &Plan, worker: bool) -> Vec<(&'static str, String)> {
             out.push((prop, format!("{RMI_DIR}/password")));
         }
     }
-    if worker && Credential::Token.provided(plan) {
+    if !worker && Credential::Token.provided(plan) {
         out.push(("metrics.token", Credential::Token.path()));
     }
     out
@@ -279,9 +287,9 @@ fn secrets_file_lines(secrets: &[(&str, String)]) -> String {
     lines
 }
 
-/// Per-worker metrics property: which worker reports (`metrics.instance`, for a
-/// Graphite path or an InfluxDB tag, so workers never overwrite each other's
-/// series). The token goes through the secrets file.
+/// The metrics property naming who reports (`metrics.instance`, for a Graphite path
+/// or an InfluxDB tag): the controller's pod, whose Backend Listener sees every
+/// worker's samples. The token goes through the secrets file.
 fn metrics_lines(plan: &Plan) -> String {
     if plan.metrics.is_none() {
         return String::new();
@@ -312,6 +320,14 @@ fn keystore(plan: &Plan) -> Option<&str> {
 }
 
 /// The target as properties, passed as arguments (never parsed by the shell).
+/// `HEAP` sized from the memory limit: the command runs `bin/jmeter` directly (not
+/// the image's entrypoint), and `bin/jmeter` uses `HEAP` in place of its default
+/// `-Xms1g -Xmx1g -XX:MaxMetaspaceSize=256m` (JMeter 5.5 bin/jmeter: `: "${HEAP:=…}"`).
+fn heap_env(plan: &Plan) -> EnvVar {
+    let mib = plan.resources.jvm_heap_mib();
+    pod::env("HEAP", format!("-Xms{mib}m -Xmx{mib}m -XX:MaxMetaspaceSize=256m"))
+}
+
 fn target_env(plan: &Plan) -> Vec<EnvVar> {
     vec![pod::env("TARGET_URL", plan.target.url_text())]
 }

@@ -59,6 +59,7 @@ pub fn lower(plan: &Plan, workload: K6Workload) -> Topology {
     Topology {
         objects,
         load_generators: vec![Component::Runner],
+        metrics_senders: vec![Component::Runner],
         flows,
         api_client: None,
     }
