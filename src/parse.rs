@@ -453,7 +453,7 @@ fn integral(f: f64) -> Option<i64> {
     // 2^63 is exact in an f64; every integral f64 below it converts exactly.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
     #[allow(clippy::cast_possible_truncation)]
-    (f.is_finite() && f.fract() == 0.0 && f.abs() < LIMIT).then(|| f as i64)
+    (f.is_finite() && f.fract() == 0.0 && f.abs() < LIMIT).then_some(f as i64)
 }
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ impl LoadSplit {
     /// `20 over 3: 3 x 6.667 (20/3)`.
     pub fn fractional_summary(&self) -> String {
         let n = u64::from(self.shards);
-        if self.total % n == 0 {
+        if self.total.is_multiple_of(n) {
             return format!("{} over {n}: {n} x {}", self.total, self.base());
         }
         // Rates and runner counts are far below 2^52: exact in an f64 and in the text.

@@ -1,0 +1,226 @@
+//! What perfplan emits, run for real: each bundle goes through the local kubelet of
+//! `tests/harness/` (pods as processes in their own network and mount namespaces,
+//! read-only roots, the kubelet's ConfigMap layout, cluster DNS emulated) with the
+//! real tools installed by `tools/real-tools.sh`, against a counting target server.
+//! The load is counted at the target, per generator (each request says which runner,
+//! VU and iteration sent it).
+//!
+//! Needs root (namespaces) and the registries (the first run installs the tools into
+//! `~/.cache/perfplan`); a missing prerequisite fails the test with the reason, it is
+//! never skipped.
+
+mod support;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+/// One harness run at a time: runs share the target's address and the CPU.
+static HARNESS: Mutex<()> = Mutex::new(());
+
+/// The target every plan aims at, as the harness serves it.
+const TARGET: &str = "target.test=127.77.2.1:8080";
+
+/// `NAME=PATH` lines of `tools/real-tools.sh TOOL`, installing on first use.
+fn real_tools(tool: &str) -> Vec<(String, String)> {
+    let out = Command::new(support::root().join("tools/real-tools.sh"))
+        .arg(tool)
+        .output()
+        .expect("run tools/real-tools.sh");
+    assert!(
+        out.status.success(),
+        "tools/real-tools.sh {tool} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// A plan (text, with `scripts/e2e.js` beside it) compiled into a bundle folder.
+fn bundle(dir: &Path, plan: &str, script: &str) -> PathBuf {
+    std::fs::create_dir_all(dir.join("scripts")).unwrap();
+    std::fs::write(dir.join("scripts/e2e.js"), script).unwrap();
+    let plan = support::plan_from_text(plan, dir);
+    let out = dir.join("bundle");
+    perfplan::emit::write_folder(&out, &support::folder_files(&plan)).unwrap();
+    out
+}
+
+/// Run a bundle through the harness; the parsed report and the harness's exit code.
+fn run(bundle: &Path, tools: &[(String, String)], timeout_s: u32) -> (Value, i32) {
+    let _one = HARNESS.lock().unwrap_or_else(|e| e.into_inner());
+    let run_dir = bundle.parent().unwrap().join("run");
+    let mut cmd = Command::new("python3");
+    cmd.arg(support::root().join("tests/harness/kubelet.py"))
+        .arg("run")
+        .arg(bundle)
+        .args(["--target", TARGET, "--timeout", &timeout_s.to_string()])
+        .arg("--run-dir")
+        .arg(&run_dir);
+    for (name, path) in tools {
+        let tool = match name.as_str() {
+            "K6_BIN" => "k6",
+            "JMETER_HOME" => "jmeter_home",
+            "GATLING_HOME" => "gatling_home",
+            "JAVA_HOME" => "java_home",
+            _ => continue,
+        };
+        cmd.args(["--tool", &format!("{tool}={path}")]);
+    }
+    let out = cmd.output().expect("run the harness");
+    let code = out.status.code().unwrap_or(-1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stderr}");
+    assert_ne!(code, 2, "harness error:\n{stderr}");
+    let report =
+        std::fs::read_to_string(run_dir.join("report.json")).expect("the harness writes report.json");
+    (serde_json::from_str(&report).unwrap(), code)
+}
+
+/// A Job's final condition in the report: `Complete` or `Failed`.
+fn job_status<'a>(report: &'a Value, job: &str) -> &'a str {
+    report["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == job)
+        .and_then(|j| j["condition"].as_str())
+        .unwrap_or_else(|| panic!("no finished job {job} in {:#}", report["jobs"]))
+}
+
+fn target(report: &Value) -> &Value {
+    &report["targets"]["target.test"]
+}
+
+/// Per generator index (`gen` in each request): (distinct VUs, requests).
+fn per_generator(report: &Value) -> Vec<(u64, u64)> {
+    let by_gen = target(report)["by_gen"].as_object().expect("requests carry gen=");
+    let mut out: Vec<(usize, u64, u64)> = by_gen
+        .iter()
+        .map(|(g, v)| {
+            (
+                g.parse().unwrap(),
+                v["vus"].as_u64().unwrap(),
+                v["requests"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out.into_iter().map(|(_, vus, req)| (vus, req)).collect()
+}
+
+/// A k6 script whose every request names its runner, VU and iteration.
+const K6_SCRIPT: &str = "import http from 'k6/http';\nimport exec from 'k6/execution';\nimport { sleep } from 'k6';\n\
+export default function () {\n  http.get(`${__ENV.TARGET_URL}/hit?gen=${__ENV.RUNNER_INDEX}&vu=${exec.vu.idInTest}&iter=${exec.vu.iterationInScenario}`);\n  sleep(0.5);\n}\n";
+
+fn k6_plan(load: &str) -> String {
+    format!(
+        "perfplan: v1\nname: e2e\nnamespace: perf-testing\ntool: k6\nscript: scripts/e2e.js\nload:\n{load}\
+         target:\n  url: http://target.test:8080\n  allow:\n    - cidr: 127.77.2.1/32\nimage: grafana/k6:0.55.0\n"
+    )
+}
+
+/// 7 users over 3 runners: k6's execution segments give 3, 2 and 2 VUs, the starter
+/// resumes the paused runners together, every Job completes.
+#[test]
+fn k6_runners_run_their_exact_share_and_start_together() {
+    let tools = real_tools("k6");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = k6_plan("  users: 7\n  generators: 3\n  duration: 4s\n");
+    let bundle = bundle(dir.path(), &plan, K6_SCRIPT);
+    let (report, code) = run(&bundle, &tools, 120);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(job_status(&report, "e2e-k6-runner"), "Complete");
+    assert_eq!(job_status(&report, "e2e-k6-starter"), "Complete");
+    let generators = per_generator(&report);
+    let mut vus: Vec<u64> = generators.iter().map(|(v, _)| *v).collect();
+    vus.sort_unstable();
+    // The annotation says "users 7 over 3: 1 x 3, 2 x 2"; that is what ran.
+    assert_eq!(vus, [2, 2, 3], "{generators:?}");
+    assert!(generators.iter().all(|(_, requests)| *requests > 0));
+    let skew = target(&report)["start_skew_s"].as_f64().unwrap();
+    eprintln!("k6: 3 runners, start skew at the target {:.1} ms", skew * 1000.0);
+    // Paused runners resumed in one batch start within a fraction of the 4 s test;
+    // unpaused runners would start as their pods do.
+    assert!(skew < 0.5, "start skew {skew} s");
+}
+
+/// An arrival rate of 9 iterations/s over 3 runners (3 per runner, k6 segments) for
+/// 4 s starts 36 iterations in all.
+#[test]
+fn k6_arrival_rate_is_paced_across_runners() {
+    let tools = real_tools("k6");
+    let dir = tempfile::tempdir().unwrap();
+    let plan =
+        k6_plan("  arrivalRate: {rate: 9, timeUnit: 1s, maxUsers: 9}\n  generators: 3\n  duration: 4s\n");
+    let script = K6_SCRIPT.replace("  sleep(0.5);\n", "");
+    let bundle = bundle(dir.path(), &plan, &script);
+    let (report, code) = run(&bundle, &tools, 120);
+    assert_eq!(code, 0, "{report:#}");
+    let generators = per_generator(&report);
+    let total: u64 = generators.iter().map(|(_, r)| r).sum();
+    eprintln!("k6 arrival rate: {generators:?} requests per runner, {total} in all");
+    // k6 starts the rate's iterations on a schedule: 9/s for 4 s is 36, give or take
+    // the one in flight at each end.
+    assert!((34..=38).contains(&total), "{total} iterations, {generators:?}");
+    assert!(
+        generators.iter().all(|(_, r)| (11..=14).contains(r)),
+        "{generators:?}"
+    );
+}
+
+/// The harness can fail: runners compiled without `--paused` start on their own, the
+/// starter finds them not paused and fails its Job, so the run fails.
+#[test]
+fn the_harness_fails_a_k6_bundle_whose_runners_are_not_paused() {
+    let tools = real_tools("k6");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = k6_plan("  users: 3\n  generators: 3\n  duration: 3s\n");
+    let bundle = bundle(dir.path(), &plan, K6_SCRIPT);
+    edit(&bundle.join("job-e2e-k6-runner.yaml"), "        - --paused\n", "");
+    // The starter's wait, shortened so the failure comes in seconds.
+    edit(
+        &bundle.join("job-e2e-k6-starter.yaml"),
+        "- name: WAIT_SECONDS\n          value: \"300\"",
+        "- name: WAIT_SECONDS\n          value: \"3\"",
+    );
+    let (report, code) = run(&bundle, &tools, 120);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(job_status(&report, "e2e-k6-starter"), "Failed");
+}
+
+/// The read-only root holds: a runner that writes outside its volumes fails.
+#[test]
+fn the_harness_fails_a_pod_that_writes_to_its_root() {
+    let tools = real_tools("k6");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = k6_plan("  users: 1\n  generators: 1\n  duration: 2s\n");
+    let bundle = bundle(dir.path(), &plan, K6_SCRIPT);
+    edit(
+        &bundle.join("job-e2e-k6-runner.yaml"),
+        "exec k6 run",
+        "touch /perfplan-was-here\n          exec k6 run",
+    );
+    // The starter then waits for a runner that never comes; shorten its wait too.
+    edit(
+        &bundle.join("job-e2e-k6-starter.yaml"),
+        "- name: WAIT_SECONDS\n          value: \"300\"",
+        "- name: WAIT_SECONDS\n          value: \"3\"",
+    );
+    let (report, code) = run(&bundle, &tools, 60);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(job_status(&report, "e2e-k6-runner"), "Failed");
+    assert!(!Path::new("/perfplan-was-here").exists());
+}
+
+/// Replace `old` (which must be there) in a bundle file.
+fn edit(file: &Path, old: &str, new: &str) {
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.contains(old), "{} lacks {old:?}:\n{text}", file.display());
+    std::fs::write(file, text.replacen(old, new, 1)).unwrap();
+}
