@@ -142,3 +142,30 @@ fn integral_floats_are_the_integers_they_equal() {
     let huge = compile("1e30").unwrap_err();
     assert_eq!(huge.diagnostics[0].code, codes::SCHEMA_RANGE, "{huge}");
 }
+
+/// 230 JMeter properties of 4 KB once made the StatefulSet and the Job ~950 KB each,
+/// over client-side `kubectl apply`'s 256 KiB annotation. The total is bounded, and
+/// what is accepted compiles to objects that fit.
+#[test]
+fn jmeter_properties_are_bounded_so_every_object_can_be_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.jmx"), "<jmeterTestPlan/>").unwrap();
+    let plan = |count: usize| {
+        let props: String = (0..count)
+            .map(|i| format!("    p{i}: \"{}\"\n", "x".repeat(4000)))
+            .collect();
+        format!(
+            "perfplan: v1\nname: shop\ntool: jmeter\nscript: t.jmx\nload: {{users: 10, generators: 2, duration: 1m}}\n\
+             target: {{url: \"https://10.0.0.1\"}}\njmeter:\n  rmi: {{ssl: false}}\n  properties:\n{props}"
+        )
+    };
+    let big = plan(230);
+    let report = validate(&Source::new("plan.yaml", big.as_str(), dir.path())).unwrap_err();
+    assert_eq!(report.diagnostics[0].code, codes::JMETER_PROPERTY, "{report}");
+    let fits = plan(16);
+    let valid = validate(&Source::new("plan.yaml", fits.as_str(), dir.path())).unwrap();
+    for m in perfplan::compile(&valid.plan).manifests {
+        let size = serde_json::to_vec(&m.value).unwrap().len();
+        assert!(size < 200 * 1024, "{} {} is {size} bytes", m.kind, m.name);
+    }
+}

@@ -94,12 +94,19 @@ codes! {
     TARGET_NOT_ALLOWED = "perfplan::target::not_allowed";
     /// An `allow` entry is malformed (bad CIDR, empty, or mixes kinds).
     TARGET_ALLOW = "perfplan::target::allow";
+    /// Load or metrics would be allowed to a destination no test should reach: the
+    /// cloud metadata / link-local range, every address, or loopback.
+    NETWORK_UNSAFE_DESTINATION = "perfplan::network::unsafe_destination";
+    /// The test would run in a namespace of the cluster's own system components.
+    NAMESPACE_SYSTEM = "perfplan::namespace::system";
     /// The target's port is not among the `allow` ports.
     TARGET_PORT_NOT_ALLOWED = "perfplan::target::port_not_allowed";
     /// A resource quantity cannot be parsed or is zero.
     RESOURCES_QUANTITY = "perfplan::resources::quantity";
     /// An image is not pinned by tag or digest.
     IMAGE_UNPINNED = "perfplan::image::unpinned";
+    /// An image reference does not follow the image-reference grammar.
+    IMAGE_INVALID = "perfplan::image::invalid";
     /// A tool block (`jmeter:`, `k6:`, `gatling:`) does not match `tool`.
     TOOL_BLOCK_MISMATCH = "perfplan::tool::block_mismatch";
     /// Gatling needs `gatling.simulationClass`.

@@ -178,8 +178,26 @@ fn nearest_divisors(total: u64, n: u64) -> Vec<u64> {
 }
 
 /// Parse a whole-second duration of at least `min`.
+/// The longest duration perfplan accepts: 30 days. Every tool takes far more (Gatling
+/// reads `-Dduration` as a Java int of seconds: 68 years, and a larger value silently
+/// falls back to the simulation's default), so a typo such as `1000000h` is caught here
+/// rather than becoming a test that never ends or one that ends too soon.
+const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
+
 fn duration(ctx: &mut Ctx, path: &[&str], text: &str, min: Duration) -> Option<Duration> {
     let d = duration_or_zero(ctx, path, text)?;
+    if d > MAX_DURATION {
+        ctx.push(
+            Diagnostic::error(
+                codes::LOAD_DURATION,
+                ctx.span(path),
+                format!("`{text}` is longer than 30 days"),
+            )
+            .label("too long")
+            .help("a load test runs at most 30 days (`720h`); split a longer soak into several runs"),
+        );
+        return None;
+    }
     if d < min {
         ctx.push(
             Diagnostic::error(

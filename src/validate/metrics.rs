@@ -19,7 +19,12 @@ fn supported(tool: Tool) -> &'static [MetricsOutput] {
 /// The Graphite plaintext protocol's port.
 const GRAPHITE_PORT: u16 = 2003;
 
-pub(super) fn check(ctx: &mut Ctx, tool: Tool, metrics: &Metrics) -> Option<model::Metrics> {
+pub(super) fn check(
+    ctx: &mut Ctx,
+    tool: Tool,
+    metrics: &Metrics,
+    restricted: bool,
+) -> Option<model::Metrics> {
     let supported_ok = output(ctx, tool, metrics.output);
     let credentials = credentials(ctx, tool, metrics);
     let graphite = metrics.output == MetricsOutput::Graphite;
@@ -39,7 +44,7 @@ pub(super) fn check(ctx: &mut Ctx, tool: Tool, metrics: &Metrics) -> Option<mode
         allow_code: codes::METRICS_ALLOW,
         port_code: codes::METRICS_PORT_NOT_ALLOWED,
     };
-    let (url, port, egress) = endpoint(ctx, &e, &metrics.url, &metrics.allow)?;
+    let (url, port, egress) = endpoint(ctx, &e, &metrics.url, &metrics.allow, restricted)?;
     supported_ok.then_some(())?;
     Some(model::Metrics {
         output: metrics.output,

@@ -109,7 +109,9 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
     // With regions, each region's part is checked for an even split instead (regions.rs).
     let even = shape == Shape::K6(crate::spec::K6Workload::Deployment) && spec.regions.is_empty();
     let load = load::check(ctx, &spec.load, even);
-    let target = target::check(ctx, &spec.target);
+    let restricted = spec.security.posture == crate::spec::Posture::Restricted;
+    rules::namespace(ctx, spec, restricted);
+    let target = target::check(ctx, &spec.target, restricted);
     let script = script::check(ctx, &spec.script, spec.tool);
     let resources = rules::resources(ctx, spec);
     let image = rules::image(
@@ -121,7 +123,10 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
     let jmeter = rules::jmeter(ctx, spec);
     let gatling = rules::gatling(ctx, spec);
     let placement_ok = rules::placement(ctx, &spec.placement);
-    let metrics = spec.metrics.as_ref().map(|m| metrics::check(ctx, spec.tool, m));
+    let metrics = spec
+        .metrics
+        .as_ref()
+        .map(|m| metrics::check(ctx, spec.tool, m, restricted));
     let regions = regions::check(ctx, &spec.regions, &spec.name, shape, load.as_ref());
     Some(Plan {
         name: spec.name.clone(),
@@ -193,6 +198,14 @@ impl Ctx<'_> {
 
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
+    }
+
+    /// How many items the sequence at `path` holds (0 if it is missing).
+    pub fn count<S: AsRef<str>>(&self, path: &[S]) -> usize {
+        match self.root.walk(path).map(|l| &l.node.kind) {
+            Some(crate::parse::NodeKind::Seq(items)) => items.len(),
+            _ => 0,
+        }
     }
 
     pub fn source(&self) -> &Source {

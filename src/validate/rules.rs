@@ -176,6 +176,34 @@ pub(super) fn security(ctx: &mut Ctx, spec: &PlanSpec) {
     }
 }
 
+/// Namespaces of the cluster's own components: a load test there runs beside (and
+/// under the policies of) DNS, the API server's helpers and the node agents.
+const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
+
+pub(super) fn namespace(ctx: &mut Ctx, spec: &PlanSpec, restricted: bool) {
+    if !SYSTEM_NAMESPACES.contains(&spec.namespace.as_str()) {
+        return;
+    }
+    let message = format!(
+        "`{}` is a namespace of the cluster's own components",
+        spec.namespace
+    );
+    let span = ctx.span(&["namespace"]);
+    let d = if restricted {
+        Diagnostic::error(
+            codes::NAMESPACE_SYSTEM,
+            span,
+            format!("{message}; `posture: restricted` does not run a test there"),
+        )
+    } else {
+        Diagnostic::warning(codes::NAMESPACE_SYSTEM, span, message)
+    };
+    ctx.push(
+        d.label("system namespace")
+            .help("run the test in a namespace of its own, e.g. `namespace: perf-testing`"),
+    );
+}
+
 /// Resources: parseable, non-zero quantities (defaults per tool).
 pub(super) fn resources(ctx: &mut Ctx, spec: &PlanSpec) -> Option<model::Resources> {
     let Some(r) = &spec.resources else {
@@ -201,37 +229,70 @@ pub(super) fn resources(ctx: &mut Ctx, spec: &PlanSpec) -> Option<model::Resourc
             );
         }
     }
+    // Nonsense that parses: a generator with a byte of memory or a thousandth of a CPU
+    // is never scheduled or is killed at once.
+    for (field, q, floor, unit) in [
+        ("cpu", &r.cpu.0, 0.01, "`10m` of a CPU"),
+        ("memory", &r.memory.0, 64.0 * 1024.0 * 1024.0, "`64Mi`"),
+    ] {
+        if crate::lint::bytes(q).is_some_and(|v| v > 0.0 && v < floor) {
+            ok = false;
+            ctx.push(
+                Diagnostic::error(
+                    codes::RESOURCES_QUANTITY,
+                    ctx.span(&["resources", field]),
+                    format!("`resources.{field}: {q}` is less than any load generator runs on"),
+                )
+                .label("far too small")
+                .help(format!("give at least {unit}; e.g. `cpu: \"2\"`, `memory: 4Gi`")),
+            );
+        }
+    }
     ok.then(|| model::Resources {
         cpu: r.cpu.0.clone(),
         memory: r.memory.0.clone(),
     })
 }
 
-/// An image reference pinned by tag or digest (`latest` is not a pin).
+/// An image reference, parsed with the grammar container runtimes use
+/// (distribution/reference, as `oci_spec::distribution::Reference` implements it), and
+/// pinned by tag or digest (`latest` and no tag are not pins).
 pub(super) fn image(ctx: &mut Ctx, path: &[&str], image: Option<&str>, default: &str) -> Option<String> {
     let Some(image) = image else {
         return Some(default.to_owned());
     };
-    let pinned = if let Some((_, digest)) = image.split_once('@') {
-        digest.starts_with("sha256:") && digest.len() == 71
-    } else {
-        let last = image.rsplit('/').next().unwrap_or(image);
-        matches!(last.split_once(':'), Some((_, tag)) if !tag.is_empty() && tag != "latest")
+    let reference = match image.parse::<oci_spec::distribution::Reference>() {
+        Ok(reference) => reference,
+        Err(why) => {
+            ctx.push(
+                Diagnostic::error(
+                    codes::IMAGE_INVALID,
+                    ctx.span(path),
+                    format!("`{}` is not an image reference: {why}", image.escape_debug()),
+                )
+                .label("not an image reference")
+                .help(format!(
+                    "write `[registry/]repository:tag` or `[registry/]repository@sha256:<64 hex digits>` in lower case, \
+                     e.g. `{default}`"
+                )),
+            );
+            return None;
+        }
     };
-    let clean = !image.is_empty()
-        && image
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "./:@_-".contains(c));
-    if pinned && clean {
+    // The parser fills in `latest` when the text names no tag and no digest.
+    if reference.digest().is_some() || reference.tag().is_some_and(|t| t != "latest") {
         return Some(image.to_owned());
     }
     ctx.push(
         Diagnostic::error(codes::IMAGE_UNPINNED, ctx.span(path), format!("image `{image}` is not pinned"))
-            .label(if clean { "no tag or digest" } else { "not an image reference" })
+            .label("no tag or digest")
             .help(format!("name an exact version, e.g. `{default}`, or a digest `repo@sha256:…`; `latest` and untagged images change under a running test")),
     );
     None
 }
+
+/// The most `jmeter.properties` may hold, names and values together.
+const MAX_JMETER_PROPERTIES_BYTES: usize = 64 * 1024;
 
 pub(super) fn jmeter(ctx: &mut Ctx, spec: &PlanSpec) -> Option<model::JmeterOptions> {
     let options = spec.jmeter.clone().unwrap_or_default();
@@ -271,6 +332,27 @@ pub(super) fn jmeter(ctx: &mut Ctx, spec: &PlanSpec) -> Option<model::JmeterOpti
                     .help(help),
             );
         }
+    }
+    // Properties are arguments of both the worker StatefulSet and the controller Job:
+    // client-side `kubectl apply` keeps each object whole in an annotation of at most
+    // 256 KiB, and etcd takes objects of about 1.5 MB. 64 KiB of properties leaves
+    // every object far below both.
+    let total: usize = options
+        .properties
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 4)
+        .sum();
+    if total > MAX_JMETER_PROPERTIES_BYTES {
+        ok = false;
+        ctx.push(
+            Diagnostic::error(
+                codes::JMETER_PROPERTY,
+                ctx.key_span(&["jmeter", "properties"]),
+                format!("`jmeter.properties` holds {total} bytes; at most {MAX_JMETER_PROPERTIES_BYTES} fit in the objects that carry them"),
+            )
+            .label("too large")
+            .help("shrink `jmeter.properties`: put bulk data in the test plan or a CSV file next to it instead of in properties"),
+        );
     }
     let rmi = &options.rmi;
     if rmi.ssl && rmi.keystore_secret.is_none() && spec.tool == Tool::Jmeter {

@@ -112,6 +112,12 @@ fn to_diagnostics(
                 (Value::String(s), "an integer") if s.trim().parse::<u64>().is_ok() => {
                     d.help(format!("write the number without quotes: {}", s.trim()))
                 }
+                // A bare number where a form like `10m` is wanted: quoting it is not enough.
+                (Value::Number(_) | Value::Bool(_), "a string") if accepted_form(schema_node).is_some() => d
+                    .help(format!(
+                        "write it as text {}",
+                        accepted_form(schema_node).unwrap_or_default()
+                    )),
                 (Value::Number(_) | Value::Bool(_), "a string") => {
                     d.help(format!("quote the value: \"{}\"", instance))
                 }
@@ -142,7 +148,18 @@ fn to_diagnostics(
                 format!("`{field}` has an invalid form: {instance}"),
             )
             .label("does not match the required form");
-            vec![with_description(d, schema_node)]
+            let help: Vec<String> = [
+                schema_node.and_then(describe),
+                accepted_form(schema_node).map(|f| format!("accepted: {f}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            vec![if help.is_empty() {
+                d
+            } else {
+                d.help(help.join(" "))
+            }]
         }
         ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => {
             vec![range(
@@ -272,6 +289,26 @@ fn range(span: crate::diag::Span, field: &str, bound: String, schema: Option<&'s
     let d = Diagnostic::error(codes::SCHEMA_RANGE, span, format!("`{field}` must be {bound}"))
         .label(format!("must be {bound}"));
     with_description(d, schema)
+}
+
+/// The form a patterned field accepts, in words a user can copy: its examples if the
+/// schema gives some (`like `10m``), and the pattern itself.
+fn accepted_form(schema: Option<&'static Value>) -> Option<String> {
+    let schema = schema?;
+    let pattern = schema.get("pattern")?.as_str()?;
+    let examples: Vec<String> = schema
+        .get("examples")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|e| format!("`{e}`"))
+        .collect();
+    Some(if examples.is_empty() {
+        format!("matching `{pattern}`")
+    } else {
+        format!("like {} (matching `{pattern}`)", examples.join(", "))
+    })
 }
 
 fn with_description(d: Diagnostic, schema: Option<&'static Value>) -> Diagnostic {

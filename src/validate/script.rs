@@ -33,23 +33,54 @@ pub(super) fn check(ctx: &mut Ctx, script: &Script, tool: Tool) -> Option<model:
     }
 }
 
+/// Whether a relative path climbs above its starting folder at any point: `a/../b.js`
+/// stays inside, `../b.js` and `a/../../b.js` do not. (Links are checked on disk.)
+fn leaves_folder(path: &Path) -> bool {
+    let mut depth = 0i64;
+    for c in path.components() {
+        match c {
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            Component::Prefix(_) | Component::RootDir => return true,
+            Component::CurDir => {}
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
+}
+
 fn file(ctx: &mut Ctx, path_text: &str, tool: Tool) -> Option<model::Script> {
     let span = ctx.span(&["script"]);
     let path = Path::new(path_text);
-    let escapes = path.is_absolute()
-        || path
-            .components()
-            .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)));
-    if escapes {
+    if path.is_absolute() || leaves_folder(path) {
         ctx.push(
             Diagnostic::error(codes::SCRIPT_OUTSIDE_PLAN, span, format!("`{path_text}` leaves the plan's folder"))
                 .label("outside the plan's folder")
-                .help("keep the script in the plan's folder or below it and write its path relative to the plan, without `..`"),
+                .help("keep the script in the plan's folder or below it and write its path relative to the plan, never above it with `..`"),
+        );
+        return None;
+    }
+    let dir = ctx.source().dir.clone();
+    // A folder is not a script of the wrong kind: say what it is before the extension.
+    if dir.join(path).is_dir() {
+        ctx.push(
+            Diagnostic::error(
+                codes::SCRIPT_MISSING,
+                span,
+                format!("`{path_text}` is a folder, not a script file"),
+            )
+            .label("a folder")
+            .help(format!(
+                "name the script file itself, e.g. `{}/test.{}`",
+                path_text.trim_end_matches('/'),
+                extensions(tool)[0]
+            )),
         );
         return None;
     }
     extension(ctx, &["script"], path_text, tool)?;
-    let dir = ctx.source().dir.clone();
     let full = dir.join(path);
     // Symlinks could still lead out of the folder: compare resolved paths.
     let resolved = full.canonicalize().ok();
@@ -99,7 +130,7 @@ fn file(ctx: &mut Ctx, path_text: &str, tool: Tool) -> Option<model::Script> {
     };
     let meta = match std::fs::metadata(&full) {
         Ok(m) if m.is_file() => m,
-        Ok(_) => return missing(ctx, "it is not a file".to_owned()),
+        Ok(_) => return missing(ctx, "it is a folder, not a file".to_owned()),
         Err(e) => return missing(ctx, io_reason(&e)),
     };
     if meta.len() > MAX_SCRIPT_BYTES {

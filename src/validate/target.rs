@@ -43,8 +43,8 @@ const TARGET: Endpoint = Endpoint {
     port_code: codes::TARGET_PORT_NOT_ALLOWED,
 };
 
-pub(super) fn check(ctx: &mut Ctx, target: &Target) -> Option<model::Target> {
-    let (url, port, egress) = endpoint(ctx, &TARGET, &target.url, &target.allow)?;
+pub(super) fn check(ctx: &mut Ctx, target: &Target, restricted: bool) -> Option<model::Target> {
+    let (url, port, egress) = endpoint(ctx, &TARGET, &target.url, &target.allow, restricted)?;
     Some(model::Target { url, port, egress })
 }
 
@@ -55,6 +55,7 @@ pub(super) fn endpoint(
     e: &Endpoint,
     url_text: &str,
     allow: &[AllowRule],
+    restricted: bool,
 ) -> Option<(Url, u16, Vec<Egress>)> {
     let url = url(ctx, e, url_text);
     let mut rules = Vec::new();
@@ -115,7 +116,90 @@ pub(super) fn endpoint(
         );
         ok = false;
     }
+    ok &= destinations(ctx, e, &egress, restricted);
     ok.then_some((url, port, egress))
+}
+
+/// Address ranges no load or metrics should be allowed to, and why.
+const UNSAFE_RANGES: &[(&str, &str)] = &[
+    (
+        "169.254.0.0/16",
+        "link-local, where clouds serve instance metadata and credentials (169.254.169.254)",
+    ),
+    ("fe80::/10", "IPv6 link-local"),
+    ("fd00:ec2::254/128", "the AWS IPv6 instance metadata service"),
+    ("0.0.0.0/8", "`this network`, not a destination"),
+];
+
+/// Refuse (under `restricted`; warn otherwise) egress to the cloud metadata range or
+/// to every address, and warn about loopback (a pod's loopback is the pod itself).
+/// The URL's own host is covered too: `http://2852039166/` is 169.254.169.254.
+fn destinations(ctx: &mut Ctx, e: &Endpoint, egress: &[Egress], restricted: bool) -> bool {
+    let mut ok = true;
+    for (i, rule) in egress.iter().enumerate() {
+        let Peer::Cidr { cidr, except } = &rule.peer else {
+            continue;
+        };
+        let unsafe_range = UNSAFE_RANGES.iter().find(|(range, _)| {
+            let range: IpNet = range.parse().expect("a valid constant");
+            // Overlapping a range, unless `except` carves exactly that range out.
+            (range.contains(cidr) || cidr.contains(&range)) && !except.iter().any(|x| x.contains(&range))
+        });
+        let why = match unsafe_range {
+            _ if cidr.prefix_len() == 0 => format!("`{cidr}` is every address, the internet included"),
+            Some((range, why)) => format!("`{cidr}` reaches {range}: {why}"),
+            None if cidr.addr().is_loopback() => {
+                ctx.push(
+                    Diagnostic::warning(
+                        codes::NETWORK_UNSAFE_DESTINATION,
+                        allow_span(ctx, e, egress, i),
+                        format!("`{cidr}` is loopback: inside a pod that is the pod itself"),
+                    )
+                    .label("loopback")
+                    .help(format!("name the {}'s real address", e.base)),
+                );
+                continue;
+            }
+            None => continue,
+        };
+        let span = allow_span(ctx, e, egress, i);
+        let help = format!(
+            "allow only the {}'s own addresses{}",
+            e.base,
+            if restricted {
+                "; if this is really meant, set `security.posture: baseline` so the plan says so"
+            } else {
+                ""
+            }
+        );
+        let d = if restricted {
+            ok = false;
+            Diagnostic::error(
+                codes::NETWORK_UNSAFE_DESTINATION,
+                span,
+                format!("{why}; `posture: restricted` does not send {} there", e.noun),
+            )
+        } else {
+            Diagnostic::warning(codes::NETWORK_UNSAFE_DESTINATION, span, why)
+        };
+        ctx.push(d.label("unsafe destination").help(help));
+    }
+    ok
+}
+
+/// Where egress rule `i` came from: the URL (its own IP comes first) or an `allow` entry.
+fn allow_span(ctx: &Ctx, e: &Endpoint, egress: &[Egress], i: usize) -> crate::diag::Span {
+    // With an IP host the first rule is the URL's own address, then the allow entries.
+    let from_url = egress.len() > ctx_allow_len(ctx, e);
+    match (from_url, i) {
+        (true, 0) => ctx.span(&[e.base, "url"]),
+        (true, i) => ctx.span(&[e.base, "allow", &(i - 1).to_string()]),
+        (false, i) => ctx.span(&[e.base, "allow", &i.to_string()]),
+    }
+}
+
+fn ctx_allow_len(ctx: &Ctx, e: &Endpoint) -> usize {
+    ctx.count(&[e.base, "allow"])
 }
 
 fn url(ctx: &mut Ctx, e: &Endpoint, text: &str) -> Option<Url> {
@@ -129,6 +213,15 @@ fn url(ctx: &mut Ctx, e: &Endpoint, text: &str) -> Option<Url> {
         None
     };
     let example = format!("write an absolute URL such as `{}`", e.example);
+    // The URL parser drops surrounding spaces and tabs or newlines inside: the URL
+    // that would run is not the one written.
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return fail(
+            ctx,
+            format!("the {} URL `{}` contains whitespace", e.base, text.escape_debug()),
+            "remove the spaces; a space inside a path is written `%20`".to_owned(),
+        );
+    }
     let url = match Url::parse(text) {
         Ok(url) => url,
         Err(err) => return fail(ctx, format!("`{text}` is not a URL: {err}"), example),
@@ -295,6 +388,22 @@ fn cidr_value(ctx: &mut Ctx, e: &Endpoint, path: &[&str], field: &str, text: &st
 
 fn ctx_cidr(ctx: &mut Ctx, e: &Endpoint, path: &[&str], text: &str) -> Option<IpNet> {
     match text.parse::<IpNet>() {
+        Ok(net) if net != net.trunc() => {
+            ctx.push(
+                Diagnostic::error(
+                    e.allow_code,
+                    ctx.span(path),
+                    format!("`{text}` has host bits set: as a block it is `{}`", net.trunc()),
+                )
+                .label("host bits set")
+                .help(format!(
+                    "write `{}` for the whole block, or `{}` for that one address",
+                    net.trunc(),
+                    IpNet::from(net.addr())
+                )),
+            );
+            None
+        }
         Ok(net) => Some(net),
         Err(_) => {
             let help = match text.parse::<IpAddr>() {
