@@ -41,6 +41,7 @@ pub fn lint(plan: &Plan) -> Vec<Lint> {
             Tool::Gatling => {}
         }
     }
+    out.extend(api_egress(plan));
     if plan.tool() == Tool::K6 {
         if plan.regions.is_empty() {
             out.extend(k6_capacity(plan));
@@ -335,6 +336,27 @@ fn k6_capacity(plan: &Plan) -> Vec<Lint> {
         });
     }
     out
+}
+
+/// Gatling cluster mode without `gatling.apiServer`: the master's discovery egress
+/// is open to any address on 443 and 6443, the internet included.
+fn api_egress(plan: &Plan) -> Vec<Lint> {
+    let Some(g) = &plan.gatling else {
+        return Vec::new();
+    };
+    if plan.shape != crate::names::Shape::Gatling(crate::spec::GatlingMode::Cluster)
+        || !g.api_server.is_empty()
+    {
+        return Vec::new();
+    }
+    vec![Lint {
+        code: codes::LINT_API_EGRESS,
+        path: vec!["gatling"],
+        message: "the Gatling master may reach any address on ports 443 and 6443: the plan does not say where the API server is".to_owned(),
+        help: "set `gatling.apiServer` to the `kubernetes` Service's cluster IP and its endpoints, e.g. `[10.96.0.1/32, 172.20.0.10/32]` \
+               (`kubectl get service,endpoints kubernetes -n default`)"
+            .to_owned(),
+    }]
 }
 
 /// A Kubernetes memory quantity in bytes (`4Gi`, `1500M`, `2e9`).

@@ -276,6 +276,8 @@ pub struct JmeterOptions {
 pub struct GatlingOptions {
     pub simulation_class: String,
     pub discovery_image: String,
+    /// Where the master's discovery reaches the API server; empty: any address.
+    pub api_server: Vec<ipnet::IpNet>,
 }
 
 /// The pinned image each tool uses unless the plan names one.

@@ -149,11 +149,30 @@ fn network_policies(plan: &Plan, topology: &Topology) -> Vec<NetworkPolicy> {
             None,
             Some(vec![NetworkPolicyEgressRule {
                 ports: Some(API_PORTS.iter().map(|p| tcp(*p)).collect()),
-                to: None,
+                // Without the plan's addresses, any destination (the lint says so).
+                to: api_server_peers(plan),
             }]),
         ));
     }
     out
+}
+
+/// The API server's addresses from `gatling.apiServer`, as ipBlocks; `None` (any
+/// destination) when the plan names none.
+fn api_server_peers(plan: &Plan) -> Option<Vec<NetworkPolicyPeer>> {
+    let cidrs = &plan.gatling.as_ref()?.api_server;
+    (!cidrs.is_empty()).then(|| {
+        cidrs
+            .iter()
+            .map(|c| NetworkPolicyPeer {
+                ip_block: Some(IPBlock {
+                    cidr: c.to_string(),
+                    except: None,
+                }),
+                ..Default::default()
+            })
+            .collect()
+    })
 }
 
 /// Ingress from and egress to the component's peers, on the tool's ports only.

@@ -142,6 +142,21 @@ fn scaling_changes_exactly_the_scaling_fields() {
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(report["summary"]["added"], 0);
         assert_eq!(report["summary"]["removed"], 0);
+        // Not vacuous: the scale-up shows up, as a replica or completion count.
+        let fields: Vec<&str> = report["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|o| o["fields"].as_array().unwrap())
+            .map(|f| f["path"].as_str().unwrap())
+            .collect();
+        assert!(
+            fields
+                .iter()
+                .any(|f| *f == "spec.replicas" || *f == "spec.completions"),
+            "{}: the scale-up changed no count: {fields:?}",
+            case.tool
+        );
         for object in report["objects"].as_array().unwrap() {
             assert!(object.get("text").is_none(), "no script text changes: {object}");
             for field in object["fields"].as_array().unwrap() {

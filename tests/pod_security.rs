@@ -1,4 +1,5 @@
-//! Every pod template of every golden bundle meets the Pod Security Standards
+//! Every pod template of every example plan's bundle, as the compiler produces it now
+//! (not the checked-in goldens, which a compiler change would not touch), meets the Pod Security Standards
 //! "restricted" profile (which includes "baseline"), checked container by container
 //! with init containers included, against the published rules:
 //! <https://kubernetes.io/docs/concepts/security/pod-security-standards/>.
@@ -6,47 +7,27 @@
 //! every container, no service account token unless it is the Gatling discovery
 //! container's projected one, images pulled by pinned tag or digest.
 
+mod support;
+
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Every object of every golden bundle folder, with the file it came from.
+/// Every object `compile -o` writes for every example plan (a folder per region for
+/// plans with regions), named `golden/<plan>/<file>` as it would be written there,
+/// read back from the YAML text as `kubectl` would read it.
 fn golden_objects() -> Vec<(String, Value)> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(root().join("golden")).unwrap() {
-        let dir = entry.unwrap().path();
-        if !dir.is_dir() || ["cli", "helm", "diff"].iter().any(|d| dir.ends_with(d)) {
-            continue;
+    for (stem, path) in support::example_plans() {
+        let plan = support::plan(&path);
+        for (name, text) in support::folder_files(&plan) {
+            if !name.ends_with(".yaml") || name.ends_with("kustomization.yaml") {
+                continue;
+            }
+            let value: Value = serde_saphyr::from_str(&text).unwrap();
+            out.push((format!("golden/{stem}/{name}"), value));
         }
-        objects_in(&dir, &mut out);
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
-}
-
-/// The objects of a bundle folder, and of its region subfolders.
-fn objects_in(dir: &Path, out: &mut Vec<(String, Value)>) {
-    for file in std::fs::read_dir(dir).unwrap() {
-        let path = file.unwrap().path();
-        if path.is_dir() {
-            objects_in(&path, out);
-            continue;
-        }
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if !name.ends_with(".yaml") || name == "kustomization.yaml" {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
-        let value: Value = serde_saphyr::from_str(&text).unwrap();
-        out.push((rel(&path), value));
-    }
-}
-
-fn rel(path: &Path) -> String {
-    path.strip_prefix(root()).unwrap_or(path).display().to_string()
 }
 
 fn pod_spec(object: &Value) -> Option<&Value> {

@@ -140,6 +140,64 @@ fn scripts(dir: &Path) {
     std::fs::write(dir.join("S.scala"), "package a\nclass S\n").unwrap();
 }
 
+/// A k6 Indexed Job's runners: the total they are each given (VUs, the last stage's
+/// target, or the arrival rate), the segment sequence, and how many runners run.
+/// `None` for a Deployment (each runner gets an even share instead).
+fn k6_split(bundle: &perfplan::Bundle) -> Option<(u64, String, u32)> {
+    let job = bundle
+        .manifests
+        .iter()
+        .find(|m| m.kind == "Job" && m.name.ends_with("-k6-runner"))?;
+    let args = container_args(&job.value)?;
+    let sequence = flag_value(&args, "--execution-segment-sequence")?.to_owned();
+    let completions = job.value.pointer("/spec/completions")?.as_u64()?;
+    Some((
+        k6_load(bundle, &args)?,
+        sequence,
+        u32::try_from(completions).ok()?,
+    ))
+}
+
+/// A k6 Deployment's load: each runner's share times replicas.
+fn k6_deployment_total(bundle: &perfplan::Bundle) -> Option<u64> {
+    let d = bundle.manifests.iter().find(|m| m.kind == "Deployment")?;
+    let args = container_args(&d.value)?;
+    Some(k6_load(bundle, &args)? * d.value.pointer("/spec/replicas")?.as_u64()?)
+}
+
+fn container_args(workload: &Value) -> Option<Vec<&str>> {
+    let args = workload
+        .pointer("/spec/template/spec/containers/0/args")?
+        .as_array()?;
+    Some(args.iter().filter_map(Value::as_str).collect())
+}
+
+/// The value after the last `flag` in `args`.
+fn flag_value<'a>(args: &[&'a str], flag: &str) -> Option<&'a str> {
+    args.iter().rposition(|a| *a == flag).map(|i| args[i + 1])
+}
+
+/// The load a k6 runner is given: `--vus`, the last `--stage`'s target, or the arrival
+/// rate of the scenario in the options ConfigMap.
+fn k6_load(bundle: &perfplan::Bundle, args: &[&str]) -> Option<u64> {
+    match (flag_value(args, "--vus"), flag_value(args, "--stage")) {
+        (Some(v), _) => v.parse().ok(),
+        (None, Some(stage)) => stage.rsplit(':').next()?.parse().ok(),
+        (None, None) => {
+            let options = bundle
+                .manifests
+                .iter()
+                .find(|m| m.name.contains("-k6-options-"))?;
+            let text = options.value.pointer("/data/options.json")?.as_str()?;
+            let json: Value = serde_json::from_str(text).ok()?;
+            let scenario = &json["scenarios"]["perfplan"];
+            scenario["rate"]
+                .as_u64()
+                .or_else(|| scenario["stages"].as_array()?.last()?["target"].as_u64())
+        }
+    }
+}
+
 /// The users each workload's pods run, from the env the shares are computed from.
 fn shards_sum(bundle: &perfplan::Bundle) -> Option<u64> {
     let env = |c: &Value, name: &str| -> Option<u64> {
@@ -227,9 +285,24 @@ proptest! {
         prop_assert_eq!(a.to_yaml_stream(), b.to_yaml_stream());
         prop_assert!(!a.manifests.is_empty());
         // JMeter and Gatling pods compute their share from these env vars; k6 runners
-        // get execution segments, which k6 partitions exactly itself.
-        if let Some(sum) = shards_sum(&a) {
-            prop_assert_eq!(sum, p.users());
+        // each get the total and their execution segment, which k6 partitions exactly
+        // itself (shown with the real k6 in tests/real_tools.rs).
+        match SHAPES[p.shape].0 {
+            "k6" if SHAPES[p.shape].2.contains("deployment") => {
+                // Equal runners: each runs its share, replicas times.
+                prop_assert_eq!(k6_deployment_total(&a), Some(p.users()));
+            }
+            "k6" => {
+                let (total, sequence, segments) = k6_split(&a).expect("a k6 runner workload");
+                prop_assert_eq!(total, p.users());
+                prop_assert_eq!(segments, p.generators);
+                let expected: Vec<String> = std::iter::once("0".to_owned())
+                    .chain((1..p.generators).map(|i| format!("{i}/{}", p.generators)))
+                    .chain(std::iter::once("1".to_owned()))
+                    .collect();
+                prop_assert_eq!(sequence, expected.join(","));
+            }
+            _ => prop_assert_eq!(shards_sum(&a), Some(p.users())),
         }
         let annotation = a
             .manifests
@@ -315,9 +388,27 @@ fn fuzz_harness_over_parse_validate_and_compile() {
                 match perfplan::validate(&source) {
                     Ok(v) => {
                         let bundle = perfplan::compile(&v.plan);
+                        // Every object lands in the plan's namespace, named after the plan.
+                        let placed = bundle
+                            .manifests
+                            .iter()
+                            .all(|m| m.namespace == v.plan.namespace && m.name.starts_with(&v.plan.name));
+                        assert!(placed, "an object outside the plan's namespace or name");
                         (true, !bundle.to_yaml_stream().is_empty())
                     }
-                    Err(_) => (false, false),
+                    Err(report) => {
+                        // A rejection says why, at a place inside the input.
+                        assert!(!report.diagnostics.is_empty(), "rejected without a diagnostic");
+                        let len = source.text.len();
+                        assert!(
+                            report
+                                .diagnostics
+                                .iter()
+                                .all(|d| d.span.offset + d.span.len <= len),
+                            "a diagnostic points past the end of the input"
+                        );
+                        (false, false)
+                    }
                 }
             });
             match outcome {
@@ -330,7 +421,10 @@ fn fuzz_harness_over_parse_validate_and_compile() {
         }
     }
     println!("fuzz harness: {ran} inputs, {valid} still valid and compiled ({compiled}), 0 panics");
-    assert_eq!(ran, INPUTS_PER_PLAN * plans.len());
+    assert_eq!(
+        valid, compiled,
+        "every valid mutation compiles to a non-empty bundle"
+    );
     assert!(
         valid > 0 && valid < ran,
         "mutations should produce both valid and invalid plans"

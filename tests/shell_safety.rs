@@ -425,3 +425,40 @@ fn rmi_keystore_password_reaches_jmeter_through_the_secrets_file_only() {
         );
     }
 }
+
+/// Every argument and env value a plan contributes reaches the tool as written, after
+/// the kubelet's `$(VAR)` expansion, even when the plan names a variable the container
+/// defines. (Found by an audit: removing the `$$` escaping of k6's `--out influxdb=URL`
+/// passed every test; this one fails on it.)
+#[test]
+fn plan_values_survive_the_kubelets_expansion_in_every_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    // `$(TARGET_URL)` and `$(RUNNERS_TOTAL)` are env vars of the runner: unescaped, the
+    // kubelet would substitute them.
+    let url = "http://10.9.0.2:8086/perf?x=$(TARGET_URL)&y=$(RUNNERS_TOTAL)";
+    let plan = write_plan(
+        dir.path(),
+        &format!(
+            "tool: k6\nscript: t.js\nload: {{users: 30, generators: 3, duration: 1m}}\n\
+             target: {{url: \"https://10.0.0.1/a/$(RUNNER_INDEX)\"}}\n\
+             metrics:\n  output: influxdb\n  url: \"{url}\"\n  allow: [{{cidr: 10.9.0.0/16}}]\n"
+        ),
+        ("t.js", "export default function () {}\n"),
+    );
+    let (_, c) = containers(&plan).into_iter().find(|(n, _)| n == "k6").unwrap();
+    let env: Vec<(String, String)> = c["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let value = e.get("value").and_then(Value::as_str).unwrap_or("0");
+            (e["name"].as_str().unwrap().to_owned(), value.to_owned())
+        })
+        .collect();
+    let expanded = |v: &Value| kubelet_expand(v.as_str().unwrap(), &env);
+    let args: Vec<String> = c["args"].as_array().unwrap().iter().map(expanded).collect();
+    let m = plan.metrics.as_ref().unwrap();
+    assert!(args.contains(&format!("influxdb={}", m.url_text())), "{args:?}");
+    let target = env.iter().find(|(n, _)| n == "TARGET_URL").unwrap();
+    assert_eq!(kubelet_expand(&target.1, &env), plan.target.url_text());
+}

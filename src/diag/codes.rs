@@ -117,6 +117,8 @@ codes! {
     JMETER_RMI_KEYSTORE = "perfplan::jmeter::rmi_keystore";
     /// A JMeter property name is invalid or reserved by perfplan.
     JMETER_PROPERTY = "perfplan::jmeter::property";
+    /// `gatling.apiServer` holds something other than a CIDR block.
+    GATLING_API_SERVER = "perfplan::gatling::api_server";
     /// A relaxation that only `posture: baseline` allows.
     SECURITY_POSTURE = "perfplan::security::posture";
     /// A plan field the Helm chart has no key for (a warning; an error under `--strict`).
@@ -151,6 +153,8 @@ codes! {
     LINT_CAPACITY = "perfplan::lint::capacity";
     /// A JMeter plan streams metrics but its test plan has no Backend Listener reading perfplan's properties (a warning).
     LINT_JMETER_METRICS = "perfplan::lint::jmeter_metrics";
+    /// Gatling cluster mode without `gatling.apiServer`: the master may reach any address on 443/6443 (a warning).
+    LINT_API_EGRESS = "perfplan::lint::api_egress";
     /// A `baseline` plan without `resources` runs on the small defaults (a warning).
     LINT_RESOURCES = "perfplan::lint::resources";
 }

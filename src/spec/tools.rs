@@ -91,6 +91,15 @@ pub struct GatlingOptions {
     #[serde(default)]
     pub mode: GatlingMode,
 
+    /// The Kubernetes API server's addresses, as CIDRs, for the master's worker
+    /// discovery (cluster mode): the `kubernetes` Service's cluster IP and the API
+    /// server endpoints behind it (`kubectl get service,endpoints kubernetes -n default`;
+    /// NetworkPolicy implementations may see either). Without it the master may open
+    /// 443 and 6443 to any address (a warning).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16), inner(length(min = 1, max = 64)), example = &["10.96.0.1/32", "172.20.0.10/32"])]
+    pub api_server: Vec<String>,
+
     /// Image with `kubectl` and `sh` for the master's worker-discovery init container
     /// (cluster mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
