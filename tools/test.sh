@@ -13,7 +13,12 @@ if ! command -v busybox >/dev/null 2>&1; then
     { apt-get update -qq >/dev/null && apt-get install -y -qq busybox >/dev/null; }; } ||
     { echo "test.sh: cannot install busybox (apt-get install busybox)" >&2; exit 2; }
 fi
-tools/real-tools.sh k6 >/dev/null
+tools/real-tools.sh all >/dev/null
+# tests/api_server.rs runs a real kube-apiserver and etcd, built from Go modules on first
+# use (about 15 minutes on 2 cores) and cached outside the checkout.
+tools/apiserver.sh install >/dev/null
+# The local kubelet's own checks (controllers, volumes, DNS, read-only roots, broken bundles).
+python3 tests/harness/selftest.py
 # The cluster feature adds the live-diff client; its tests run against a local fake API server.
 cargo test --locked --features cluster
 tools/conformance.sh

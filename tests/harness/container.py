@@ -167,6 +167,7 @@ def build_rootfs(spec: dict) -> str:
             os.unlink(host)
         os.symlink(target, host)
 
+    image_layers = []  # overlays that belong to the image's filesystem (read-only with the root)
     # Binaries the image installs from its distribution, and the real load tools. A package's
     # binary replaces the BusyBox applet link of the same name (as apk does), never its target.
     for n, (src, dst) in enumerate(image["binds"]):
@@ -175,15 +176,18 @@ def build_rootfs(spec: dict) -> str:
         if os.path.islink(final):
             os.unlink(final)
         host = ensure_mountpoint(root, dst, is_dir)
-        if is_dir and not spec["read_only_root"]:
-            # A writable image layer: the tool's folder is writable too, into the container's
-            # own scratch space (an overlay), never into the host's copy.
+        if is_dir:
+            # The tool's folder is part of the image: an overlay on the host's copy, so that the
+            # container can write into it when its root is writable, and so that mount points
+            # of volumes inside it (e.g. /opt/gatling/target) can be created, as in an image
+            # layer. Writes land in the container's scratch space, never in the host's copy.
             upper = os.path.join(scratch, f"ovl{n}", "upper")
             work = os.path.join(scratch, f"ovl{n}", "work")
             os.makedirs(upper)
             os.makedirs(work)
             linux.mount("overlay", host, "overlay", 0,
                         f"lowerdir={src},upperdir={upper},workdir={work}")
+            image_layers.append(host)
         else:
             bind(src, host, readonly=True)
 
@@ -232,6 +236,8 @@ def build_rootfs(spec: dict) -> str:
         linux.mount(None, root, None,
                     linux.MS_REMOUNT | linux.MS_BIND | linux.MS_RDONLY | linux.MS_NOSUID
                     | linux.MS_NODEV)
+        for layer in image_layers:
+            linux.mount(None, layer, None, linux.MS_REMOUNT | linux.MS_BIND | linux.MS_RDONLY)
     return root
 
 
@@ -337,9 +343,15 @@ def run(spec_path: str) -> int:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (1048576, 1048576))
             except (OSError, ValueError):
                 pass
+            parent = os.getppid()
             root = build_rootfs(spec)
             enter_root(root)
             drop_privileges(spec)
+            # A change of credentials clears the parent-death signal: set it again, so that the
+            # container dies with this process (and so with the kubelet) whatever happens.
+            linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != parent:
+                os._exit(137)
         except CreateError as exc:
             os.write(report_w, json.dumps({"reason": "CreateContainerError",
                                            "message": str(exc)}).encode())

@@ -289,7 +289,7 @@ class Pod:
 
     @property
     def terminal(self) -> bool:
-        return self.phase in ("Succeeded", "Failed")
+        return self.phase in ("Succeeded", "Failed", "Deleted")
 
     @property
     def ready(self) -> bool:
@@ -677,12 +677,23 @@ class Kubelet:
         for obj in self.objects.ordered:
             if obj["kind"] in CONTROLLERS:
                 self.controllers.append(CONTROLLERS[obj["kind"]](self, obj))
+                self.check_known_differences(obj)
             elif obj["kind"] == "PersistentVolumeClaim":
                 self.claims.add(obj["metadata"]["name"])
             elif obj["kind"] in ("DaemonSet", "CronJob", "ReplicaSet", "Pod"):
                 self.warn(f"{obj['kind']} {obj['metadata']['name']}: this kind is not run by the harness")
         if not self.controllers:
             raise HarnessError("the bundle has no Job, StatefulSet or Deployment")
+
+    def check_known_differences(self, obj: dict) -> None:
+        """Warn where the emulated image is known to behave differently from the real one."""
+        tspec = obj["spec"]["template"]["spec"]
+        for c in tspec.get("initContainers", []) + tspec.get("containers", []):
+            text = " ".join(c.get("command", []) + c.get("args", []))
+            if re.search(r"\bwget\b[^\n;|&]*\s-T\s*\d", text):
+                self.warn(f"{obj['kind']} {obj['metadata']['name']} container {c['name']}: "
+                          f"`wget -T` crashes Debian's BusyBox 1.35 (Alpine's works): a failure of "
+                          f"that command here may be the harness's shell")
 
     def add_service(self, obj: dict) -> None:
         meta, spec = obj["metadata"], obj.get("spec", {})
@@ -1292,7 +1303,8 @@ class Kubelet:
         t = now()
         if pod.sandbox is None or pod.config_error is not None:
             if pod.deleting_since is not None:
-                self.finish_pod(pod, "Failed", pod.deletion_reason)
+                self.finish_pod(pod, "Deleted" if pod.deletion_reason == "RunEnded" else "Failed",
+                                pod.deletion_reason)
                 return
             if t < pod.start_after or t < pod.next_setup_try:
                 return
@@ -1321,7 +1333,9 @@ class Kubelet:
 
         if pod.deleting_since is not None:
             if all(c.proc is None for c in pod.init_containers + pod.containers):
-                self.finish_pod(pod, "Failed" if pod.phase != "Succeeded" else pod.phase,
+                # A pod deleted because its Job failed counts as failed; one deleted at the end
+                # of the run (kubectl delete) is just gone.
+                self.finish_pod(pod, "Deleted" if pod.deletion_reason == "RunEnded" else "Failed",
                                 pod.deletion_reason)
             return
 
@@ -1490,7 +1504,7 @@ class Kubelet:
             time.sleep(TICK)
         for pod in self.pods:
             if not pod.terminal:
-                self.finish_pod(pod, "Failed", "Killed")
+                self.finish_pod(pod, "Deleted", "Killed")
 
     def stop_targets(self) -> None:
         for host in self.extra_hosts:
@@ -1505,6 +1519,7 @@ class Kubelet:
         for pod in self.pods:
             for c in pod.init_containers + pod.containers:
                 if c.proc is not None and c.proc.poll() is None:
+                    kill_container_init(c)
                     c.proc.kill()
         self.stop_targets()
         if self.dns:
@@ -1547,7 +1562,11 @@ class Kubelet:
                     "waiting_reason": c.waiting_reason or None,
                     "attempts": [dataclasses.asdict(a) for a in c.attempts],
                     "log_alerts": log_alerts([a.log for a in c.attempts]),
-                    "log_tail": log_tail(c.attempts[-1].log) if c.attempts and c.attempts[-1].exit_code else None,
+                    # The end of the log of a failed attempt (not of one stopped at the end of
+                    # the run, which is no failure).
+                    "log_tail": log_tail(c.attempts[-1].log)
+                    if c.attempts and c.attempts[-1].exit_code and pod.deletion_reason != "RunEnded"
+                    else None,
                 } for c in pod.init_containers + pod.containers],
             })
         failed_containers = any(a.exit_code not in (0, None)
@@ -1575,6 +1594,17 @@ class Kubelet:
             "network_policies_enforced": self.policies is not None,
             "warnings": self.warnings, "events": self.events,
         }
+
+
+def kill_container_init(c: Container) -> None:
+    """SIGKILL the container's PID 1 (and so its whole PID namespace) by its host pid."""
+    try:
+        with open(c.status_file) as f:
+            pid = json.load(f).get("pid")
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+    except (OSError, ValueError, TypeError):
+        pass
 
 
 def log_alerts(paths: list[str], limit: int = 5) -> list[str]:
@@ -1802,6 +1832,10 @@ def print_summary(report: dict) -> None:
         for c in p["containers"]:
             for line in c["log_tail"] or []:
                 print(f"      {c['name']}| {line}", file=out)
+            if not c["log_tail"] and c["log_alerts"]:
+                print(f"      {c['name']}! {c['log_alerts'][0]}"
+                      + (f" (+{len(c['log_alerts']) - 1} more in the report)"
+                         if len(c["log_alerts"]) > 1 else ""), file=out)
     for name, t in report.get("targets", {}).items():
         print(f"  target {name}: {t.get('requests', 0)} requests, start skew "
               f"{t.get('start_skew_s')}s", file=out)

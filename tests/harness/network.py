@@ -121,7 +121,10 @@ class Network:
 
     def setup(self) -> None:
         self._add_netns(self.node_ns)
-        sh("ip", "-n", self.node_ns, "link", "add", "br0", "type", "bridge")
+        # A fixed address: otherwise a bridge takes the lowest address of its ports, which
+        # changes as pods join and leaves stale ARP entries in the pods that already resolved it.
+        sh("ip", "-n", self.node_ns, "link", "add", "br0", "address", "02:00:7f:4d:00:01",
+           "type", "bridge")
         sh("ip", "-n", self.node_ns, "addr", "add", f"{NODE_IP}/{SUBNET.prefixlen}", "dev", "br0")
         sh("ip", "-n", self.node_ns, "addr", "add", f"{DNS_IP}/32", "dev", "br0")
         sh("ip", "-n", self.node_ns, "link", "set", "br0", "up")
@@ -305,7 +308,13 @@ class DNSServer:
     def answer(self, data: bytes) -> bytes | None:
         self.queries += 1
         try:
-            return build_response(data, self.lookup)
+            reply = build_response(data, self.lookup)
+            if os.environ.get("KUBELET_DNS_DEBUG"):
+                name, off = _decode_name(data, 12)
+                qtype = struct.unpack_from("!H", data, off)[0]
+                self.log(f"dns: {name} type {qtype} -> rcode {reply[3] & 15}, "
+                         f"{struct.unpack_from('!H', reply, 6)[0]} answers")
+            return reply
         except Exception as exc:  # noqa: BLE001 - a malformed query gets no answer
             self.log(f"dns: bad query: {exc}")
             return None

@@ -1,0 +1,266 @@
+//! Every example bundle against a real Kubernetes API server (kube-apiserver and etcd
+//! built from Go modules by `tools/apiserver.sh`, on loopback, with RBAC and
+//! PodSecurity admission): each object is server-side applied, first as a dry run
+//! and then for real, into a namespace that enforces the `restricted` Pod Security
+//! level; every pod template is then created as a bare Pod with `dryRun=All`, so
+//! PodSecurity *enforces* it (on workloads it only warns); any warning the server
+//! returns fails the test. The Gatling discovery ServiceAccount may get and list pods
+//! in its namespace and nothing else (SubjectAccessReview).
+//!
+//! The requests go through curl with the admin's client certificate, so what is
+//! tested is the server's answer to the bundle, not perfplan's own client. A server
+//! that cannot be built or started fails the test with the reason.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A running kube-apiserver; stopped when dropped.
+struct ApiServer {
+    dir: PathBuf,
+    url: String,
+}
+
+impl ApiServer {
+    fn start(dir: &Path) -> ApiServer {
+        let out = Command::new(support::root().join("tools/apiserver.sh"))
+            .arg("start")
+            .arg(dir)
+            .output()
+            .expect("run tools/apiserver.sh");
+        assert!(
+            out.status.success(),
+            "the API server did not start:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let url = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("APISERVER="))
+            .expect("APISERVER= line")
+            .to_owned();
+        ApiServer { dir: dir.to_owned(), url }
+    }
+
+    /// One request; (HTTP status, `Warning` headers, JSON body).
+    fn request(&self, method: &str, path: &str, content_type: &str, body: &Value) -> (u16, Vec<String>, Value) {
+        let pki = self.dir.join("pki");
+        let headers = self.dir.join("headers.txt");
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "30", "-X", method])
+            .arg("--cacert")
+            .arg(pki.join("ca.crt"))
+            .arg("--cert")
+            .arg(pki.join("admin.crt"))
+            .arg("--key")
+            .arg(pki.join("admin.key"))
+            .args(["-H", &format!("Content-Type: {content_type}"), "-H", "Accept: application/json"])
+            .arg("-D")
+            .arg(&headers)
+            .args(["--data-binary", &body.to_string()])
+            .arg(format!("{}{path}", self.url))
+            .output()
+            .expect("run curl");
+        assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+        let head = std::fs::read_to_string(&headers).unwrap();
+        let status = head
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("HTTP/"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .unwrap();
+        let warnings = head
+            .lines()
+            .filter_map(|l| l.strip_prefix("Warning: ").or_else(|| l.strip_prefix("warning: ")))
+            .map(str::to_owned)
+            .collect();
+        (status, warnings, serde_json::from_slice(&out.stdout).unwrap_or(Value::Null))
+    }
+}
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        let _ = Command::new(support::root().join("tools/apiserver.sh")).arg("stop").arg(&self.dir).status();
+    }
+}
+
+/// The REST path of a namespaced object of a bundle.
+fn object_path(kind: &str, namespace: &str, name: &str) -> String {
+    let (group, plural) = match kind {
+        "ConfigMap" => ("api/v1", "configmaps"),
+        "Service" => ("api/v1", "services"),
+        "ServiceAccount" => ("api/v1", "serviceaccounts"),
+        "Pod" => ("api/v1", "pods"),
+        "Job" => ("apis/batch/v1", "jobs"),
+        "StatefulSet" => ("apis/apps/v1", "statefulsets"),
+        "Deployment" => ("apis/apps/v1", "deployments"),
+        "NetworkPolicy" => ("apis/networking.k8s.io/v1", "networkpolicies"),
+        "Role" => ("apis/rbac.authorization.k8s.io/v1", "roles"),
+        "RoleBinding" => ("apis/rbac.authorization.k8s.io/v1", "rolebindings"),
+        other => panic!("no path for kind {other}"),
+    };
+    format!("/{group}/namespaces/{namespace}/{plural}/{name}")
+}
+
+/// Create a namespace that enforces, audits and warns at `restricted`, with the
+/// `default` ServiceAccount no controller-manager creates here.
+fn restricted_namespace(server: &ApiServer, name: &str) {
+    let labels = json!({
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/warn": "restricted",
+    });
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}});
+    let (status, _, body) = server.request("POST", "/api/v1/namespaces", "application/json", &ns);
+    assert_eq!(status, 201, "{body}");
+    let sa = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": name}});
+    let (status, _, body) = server.request("POST", &format!("/api/v1/namespaces/{name}/serviceaccounts"), "application/json", &sa);
+    assert_eq!(status, 201, "{body}");
+}
+
+/// The bundle's objects, moved to `namespace` (as `kustomize`'s `namespace:` would,
+/// RoleBinding subjects included).
+fn bundle_objects(plan: &perfplan::Plan, namespace: &str) -> Vec<Value> {
+    let files = support::folder_files(plan);
+    files
+        .iter()
+        .filter(|(name, _)| name.ends_with(".yaml") && !name.ends_with("kustomization.yaml"))
+        .map(|(_, text)| {
+            let mut v: Value = serde_saphyr::from_str(text).unwrap();
+            v["metadata"]["namespace"] = json!(namespace);
+            if let Some(subjects) = v.get_mut("subjects").and_then(Value::as_array_mut) {
+                for s in subjects {
+                    s["namespace"] = json!(namespace);
+                }
+            }
+            v
+        })
+        .collect()
+}
+
+fn apply(server: &ApiServer, object: &Value, dry_run: bool) -> Result<(), String> {
+    let (kind, ns, name) = (
+        object["kind"].as_str().unwrap(),
+        object["metadata"]["namespace"].as_str().unwrap(),
+        object["metadata"]["name"].as_str().unwrap(),
+    );
+    let query = if dry_run { "fieldManager=perfplan&dryRun=All" } else { "fieldManager=perfplan" };
+    let path = format!("{}?{query}", object_path(kind, ns, name));
+    let (status, warnings, body) = server.request("PATCH", &path, "application/apply-patch+yaml", object);
+    if !(200..300).contains(&status) {
+        return Err(format!("{kind} {name}: HTTP {status}: {}", body["message"]));
+    }
+    if !warnings.is_empty() {
+        return Err(format!("{kind} {name}: warnings {warnings:?}"));
+    }
+    Ok(())
+}
+
+/// A workload's pod template as a bare Pod, created with `dryRun=All`.
+fn create_pod(server: &ApiServer, workload: &Value) -> Option<Result<(), String>> {
+    let template = workload.pointer("/spec/template")?;
+    let ns = workload["metadata"]["namespace"].as_str().unwrap();
+    let name = format!("{}-pod", workload["metadata"]["name"].as_str().unwrap());
+    let pod = json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": ns, "labels": template["metadata"]["labels"]},
+        "spec": template["spec"],
+    });
+    let (status, warnings, body) =
+        server.request("POST", &format!("/api/v1/namespaces/{ns}/pods?dryRun=All"), "application/json", &pod);
+    Some(if status != 201 {
+        Err(format!("Pod of {name}: HTTP {status}: {}", body["message"]))
+    } else if !warnings.is_empty() {
+        Err(format!("Pod of {name}: warnings {warnings:?}"))
+    } else {
+        Ok(())
+    })
+}
+
+/// Whether `user` may `verb` `resource` in `namespace`.
+fn can(server: &ApiServer, user: &str, verb: &str, resource: &str, namespace: &str) -> bool {
+    let review = json!({
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "spec": {
+            "user": user,
+            "groups": ["system:serviceaccounts", "system:authenticated"],
+            "resourceAttributes": {"namespace": namespace, "verb": verb, "resource": resource},
+        },
+    });
+    let (status, _, body) =
+        server.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", "application/json", &review);
+    assert_eq!(status, 201, "{body}");
+    body["status"]["allowed"] == json!(true)
+}
+
+#[test]
+fn every_example_bundle_is_admitted_and_its_pods_enforced_restricted() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ApiServer::start(&dir.path().join("server"));
+    // k6-uneven runs at a PriorityClass of the cluster's; it must exist for its Pods.
+    let class = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+        "metadata": {"name": "load-testing"}, "value": 1000});
+    let (status, _, body) = server.request("POST", "/apis/scheduling.k8s.io/v1/priorityclasses", "application/json", &class);
+    assert_eq!(status, 201, "{body}");
+    let mut problems = Vec::new();
+    let (mut objects, mut pods) = (0, 0);
+    for (stem, path) in support::example_plans() {
+        let plan = support::plan(&path);
+        let namespace = format!("t-{stem}");
+        restricted_namespace(&server, &namespace);
+        let bundle = bundle_objects(&plan, &namespace);
+        for dry_run in [true, false] {
+            for object in &bundle {
+                objects += usize::from(!dry_run);
+                if let Err(e) = apply(&server, object, dry_run) {
+                    problems.push(format!("{stem} (dry run {dry_run}): {e}"));
+                }
+            }
+        }
+        for result in bundle.iter().filter_map(|o| create_pod(&server, o)) {
+            pods += 1;
+            if let Err(e) = result {
+                problems.push(format!("{stem}: {e}"));
+            }
+        }
+        // Gatling cluster mode: its discovery account reads pods here and nothing else.
+        if let Some(sa) = bundle.iter().find(|o| o["kind"] == "ServiceAccount") {
+            let user = format!("system:serviceaccount:{namespace}:{}", sa["metadata"]["name"].as_str().unwrap());
+            for (verb, resource, ns, want) in [
+                ("get", "pods", namespace.as_str(), true),
+                ("list", "pods", namespace.as_str(), true),
+                ("watch", "pods", namespace.as_str(), false),
+                ("create", "pods", namespace.as_str(), false),
+                ("delete", "pods", namespace.as_str(), false),
+                ("get", "secrets", namespace.as_str(), false),
+                ("list", "configmaps", namespace.as_str(), false),
+                ("list", "pods", "kube-system", false),
+            ] {
+                if can(&server, &user, verb, resource, ns) != want {
+                    problems.push(format!("{stem}: {user} {verb} {resource} in {ns}: expected {want}"));
+                }
+            }
+        }
+    }
+    eprintln!("api server: {objects} objects applied, {pods} pod templates enforced at restricted");
+    assert!(pods >= 14, "only {pods} pod templates");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The server's PodSecurity admission can fail: a privileged pod is refused.
+#[test]
+fn the_server_refuses_a_privileged_pod() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ApiServer::start(&dir.path().join("server"));
+    restricted_namespace(&server, "t");
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bad", "namespace": "t"},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1.36", "securityContext": {"privileged": true}}]}});
+    let (status, _, body) = server.request("POST", "/api/v1/namespaces/t/pods?dryRun=All", "application/json", &pod);
+    assert_eq!(status, 403, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("violates PodSecurity"), "{body}");
+}
