@@ -224,3 +224,158 @@ fn edit(file: &Path, old: &str, new: &str) {
     assert!(text.contains(old), "{} lacks {old:?}:\n{text}", file.display());
     std::fs::write(file, text.replacen(old, new, 1)).unwrap();
 }
+
+/// A JMeter test plan that runs each thread 3 times, every request naming its worker
+/// (`shard`), thread and iteration.
+const JMETER_SCRIPT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<jmeterTestPlan version="1.2" properties="5.0" jmeter="5.5">
+  <hashTree>
+    <TestPlan guiclass="TestPlanGui" testclass="TestPlan" testname="e2e" enabled="true"/>
+    <hashTree>
+      <ThreadGroup guiclass="ThreadGroupGui" testclass="ThreadGroup" testname="users" enabled="true">
+        <stringProp name="ThreadGroup.on_sample_error">continue</stringProp>
+        <elementProp name="ThreadGroup.main_controller" elementType="LoopController" guiclass="LoopControlPanel" testclass="LoopController" enabled="true">
+          <boolProp name="LoopController.continue_forever">false</boolProp>
+          <stringProp name="LoopController.loops">3</stringProp>
+        </elementProp>
+        <stringProp name="ThreadGroup.num_threads">${__P(threads,1)}</stringProp>
+        <stringProp name="ThreadGroup.ramp_time">0</stringProp>
+        <boolProp name="ThreadGroup.scheduler">false</boolProp>
+      </ThreadGroup>
+      <hashTree>
+        <HTTPSamplerProxy guiclass="HttpTestSampleGui" testclass="HTTPSamplerProxy" testname="hit" enabled="true">
+          <stringProp name="HTTPSampler.domain">${__P(target.host)}</stringProp>
+          <stringProp name="HTTPSampler.port">${__P(target.port)}</stringProp>
+          <stringProp name="HTTPSampler.protocol">${__P(target.protocol)}</stringProp>
+          <stringProp name="HTTPSampler.path">/hit?gen=${__P(shard)}&amp;vu=${__threadNum}&amp;iter=${__counter(FALSE,)}</stringProp>
+          <stringProp name="HTTPSampler.method">GET</stringProp>
+        </HTTPSamplerProxy>
+        <hashTree/>
+      </hashTree>
+    </hashTree>
+  </hashTree>
+</jmeterTestPlan>
+"#;
+
+/// 5 threads over 2 JMeter workers, driven by the controller over RMI (in clear text:
+/// see the README on RMI over SSL): the workers run 3 and 2 threads, 3 iterations
+/// each, and the controller's Job completes.
+#[test]
+fn jmeter_workers_run_their_thread_share_driven_by_the_controller() {
+    let tools = real_tools("jmeter");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = "perfplan: v1\nname: e2e\nnamespace: perf-testing\ntool: jmeter\nscript: scripts/e2e.jmx\n\
+        load:\n  users: 5\n  generators: 2\n  duration: 10s\n\
+        target:\n  url: http://target.test:8080\n  allow:\n    - cidr: 127.77.2.1/32\n\
+        resources: {cpu: \"1\", memory: 512Mi}\njmeter:\n  rmi: {ssl: false}\n";
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(dir.path().join("scripts/e2e.jmx"), JMETER_SCRIPT).unwrap();
+    let plan = support::plan_from_text(plan, dir.path());
+    let bundle = dir.path().join("bundle");
+    perfplan::emit::write_folder(&bundle, &support::folder_files(&plan)).unwrap();
+    let (report, code) = run(&bundle, &tools, 300);
+    assert_eq!(
+        job_status(&report, "e2e-jmeter-controller"),
+        "Complete",
+        "{report:#}"
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let generators = per_generator(&report);
+    eprintln!("jmeter: (threads, requests) per worker {generators:?}");
+    assert_eq!(
+        generators,
+        [(3, 9), (2, 6)],
+        "worker 0 runs 3 threads, worker 1 runs 2, 3 iterations each"
+    );
+}
+
+/// A Gatling simulation that runs each user 3 times, naming its runner, user and
+/// iteration; it compiles from the ConfigMap mount (the kubelet's `..data` layout).
+const GATLING_SCRIPT: &str = r#"package shop
+
+import io.gatling.core.Predef._
+import io.gatling.http.Predef._
+
+class E2eSimulation extends Simulation {
+  private val users = Integer.getInteger("users", 1).toInt
+  private val shard = Integer.getInteger("shard", 0).toInt
+  private val target = System.getProperty("target.url")
+
+  private val scn = scenario("e2e")
+    .exec(session => session.set("vu", session.userId))
+    .repeat(3, "iter") {
+      exec(http("hit").get("/hit?gen=" + shard + "&vu=${vu}&iter=${iter}"))
+    }
+
+  setUp(scn.inject(atOnceUsers(users))).protocols(http.baseUrl(target))
+}
+"#;
+
+/// 5 users over 2 independent Gatling runners with the stock image's profile: the
+/// simulation compiles from the ConfigMap mount on a read-only root, and the runners
+/// run 3 and 2 users, 3 iterations each.
+#[test]
+fn gatling_runners_compile_from_the_configmap_and_run_their_share() {
+    let tools = real_tools("gatling");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = "perfplan: v1\nname: e2e\nnamespace: perf-testing\ntool: gatling\nscript: scripts/E2eSimulation.scala\n\
+        load:\n  users: 5\n  generators: 2\n  duration: 10s\n\
+        target:\n  url: http://target.test:8080\n  allow:\n    - cidr: 127.77.2.1/32\n\
+        resources: {cpu: \"1\", memory: 1Gi}\ngatling:\n  simulationClass: shop.E2eSimulation\n  mode: independent\n";
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(dir.path().join("scripts/E2eSimulation.scala"), GATLING_SCRIPT).unwrap();
+    let plan = support::plan_from_text(plan, dir.path());
+    let bundle = dir.path().join("bundle");
+    perfplan::emit::write_folder(&bundle, &support::folder_files(&plan)).unwrap();
+    let (report, code) = run(&bundle, &tools, 400);
+    assert_eq!(
+        job_status(&report, "e2e-gatling-runner"),
+        "Complete",
+        "{report:#}"
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let generators = per_generator(&report);
+    let skew = target(&report)["start_skew_s"].as_f64().unwrap();
+    eprintln!(
+        "gatling: (users, requests) per runner {generators:?}, start skew {:.0} ms",
+        skew * 1000.0
+    );
+    assert_eq!(
+        generators,
+        [(3, 9), (2, 6)],
+        "runner 0 runs 3 users, runner 1 runs 2, 3 iterations each"
+    );
+}
+
+/// The harness can fail a Gatling bundle too: compiled straight from the ConfigMap
+/// mount, as perfplan once did, the stock compiler sees each source three times
+/// (`..data`, `..<time>/`, the key's link) and no load runs.
+#[test]
+fn gatling_compiling_the_configmap_mount_itself_fails() {
+    let tools = real_tools("gatling");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = "perfplan: v1\nname: e2e\nnamespace: perf-testing\ntool: gatling\nscript: scripts/E2eSimulation.scala\n\
+        load:\n  users: 2\n  generators: 1\n  duration: 10s\n\
+        target:\n  url: http://target.test:8080\n  allow:\n    - cidr: 127.77.2.1/32\n\
+        resources: {cpu: \"1\", memory: 1Gi}\ngatling:\n  simulationClass: shop.E2eSimulation\n  mode: independent\n";
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(dir.path().join("scripts/E2eSimulation.scala"), GATLING_SCRIPT).unwrap();
+    let plan = support::plan_from_text(plan, dir.path());
+    let bundle = dir.path().join("bundle");
+    perfplan::emit::write_folder(&bundle, &support::folder_files(&plan)).unwrap();
+    edit(
+        &bundle.join("job-e2e-gatling-runner.yaml"),
+        "exec gatling.sh -sf /tmp/simulations",
+        "exec gatling.sh -sf \"$SIMULATIONS_DIR\"",
+    );
+    let (report, code) = run(&bundle, &tools, 300);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(job_status(&report, "e2e-gatling-runner"), "Failed");
+    assert_eq!(target(&report)["requests"], 0);
+    let logs = dir.path().join("run/logs");
+    let said = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+        .any(|log| log.contains("is already defined"));
+    assert!(said, "the compiler's own complaint is in the runner's log");
+}
