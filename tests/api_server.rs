@@ -41,11 +41,20 @@ impl ApiServer {
             .find_map(|l| l.strip_prefix("APISERVER="))
             .expect("APISERVER= line")
             .to_owned();
-        ApiServer { dir: dir.to_owned(), url }
+        ApiServer {
+            dir: dir.to_owned(),
+            url,
+        }
     }
 
     /// One request; (HTTP status, `Warning` headers, JSON body).
-    fn request(&self, method: &str, path: &str, content_type: &str, body: &Value) -> (u16, Vec<String>, Value) {
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &Value,
+    ) -> (u16, Vec<String>, Value) {
         let pki = self.dir.join("pki");
         let headers = self.dir.join("headers.txt");
         let out = Command::new("curl")
@@ -56,14 +65,23 @@ impl ApiServer {
             .arg(pki.join("admin.crt"))
             .arg("--key")
             .arg(pki.join("admin.key"))
-            .args(["-H", &format!("Content-Type: {content_type}"), "-H", "Accept: application/json"])
+            .args([
+                "-H",
+                &format!("Content-Type: {content_type}"),
+                "-H",
+                "Accept: application/json",
+            ])
             .arg("-D")
             .arg(&headers)
             .args(["--data-binary", &body.to_string()])
             .arg(format!("{}{path}", self.url))
             .output()
             .expect("run curl");
-        assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "curl: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let head = std::fs::read_to_string(&headers).unwrap();
         let status = head
             .lines()
@@ -74,16 +92,26 @@ impl ApiServer {
             .unwrap();
         let warnings = head
             .lines()
-            .filter_map(|l| l.strip_prefix("Warning: ").or_else(|| l.strip_prefix("warning: ")))
+            .filter_map(|l| {
+                l.strip_prefix("Warning: ")
+                    .or_else(|| l.strip_prefix("warning: "))
+            })
             .map(str::to_owned)
             .collect();
-        (status, warnings, serde_json::from_slice(&out.stdout).unwrap_or(Value::Null))
+        (
+            status,
+            warnings,
+            serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+        )
     }
 }
 
 impl Drop for ApiServer {
     fn drop(&mut self) {
-        let _ = Command::new(support::root().join("tools/apiserver.sh")).arg("stop").arg(&self.dir).status();
+        let _ = Command::new(support::root().join("tools/apiserver.sh"))
+            .arg("stop")
+            .arg(&self.dir)
+            .status();
     }
 }
 
@@ -117,7 +145,12 @@ fn restricted_namespace(server: &ApiServer, name: &str) {
     let (status, _, body) = server.request("POST", "/api/v1/namespaces", "application/json", &ns);
     assert_eq!(status, 201, "{body}");
     let sa = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": name}});
-    let (status, _, body) = server.request("POST", &format!("/api/v1/namespaces/{name}/serviceaccounts"), "application/json", &sa);
+    let (status, _, body) = server.request(
+        "POST",
+        &format!("/api/v1/namespaces/{name}/serviceaccounts"),
+        "application/json",
+        &sa,
+    );
     assert_eq!(status, 201, "{body}");
 }
 
@@ -147,7 +180,11 @@ fn apply(server: &ApiServer, object: &Value, dry_run: bool) -> Result<(), String
         object["metadata"]["namespace"].as_str().unwrap(),
         object["metadata"]["name"].as_str().unwrap(),
     );
-    let query = if dry_run { "fieldManager=perfplan&dryRun=All" } else { "fieldManager=perfplan" };
+    let query = if dry_run {
+        "fieldManager=perfplan&dryRun=All"
+    } else {
+        "fieldManager=perfplan"
+    };
     let path = format!("{}?{query}", object_path(kind, ns, name));
     let (status, warnings, body) = server.request("PATCH", &path, "application/apply-patch+yaml", object);
     if !(200..300).contains(&status) {
@@ -170,8 +207,12 @@ fn create_pod(server: &ApiServer, workload: &Value) -> Option<Result<(), String>
         "metadata": {"name": name, "namespace": ns, "labels": template["metadata"]["labels"]},
         "spec": template["spec"],
     });
-    let (status, warnings, body) =
-        server.request("POST", &format!("/api/v1/namespaces/{ns}/pods?dryRun=All"), "application/json", &pod);
+    let (status, warnings, body) = server.request(
+        "POST",
+        &format!("/api/v1/namespaces/{ns}/pods?dryRun=All"),
+        "application/json",
+        &pod,
+    );
     Some(if status != 201 {
         Err(format!("Pod of {name}: HTTP {status}: {}", body["message"]))
     } else if !warnings.is_empty() {
@@ -192,8 +233,12 @@ fn can(server: &ApiServer, user: &str, verb: &str, resource: &str, namespace: &s
             "resourceAttributes": {"namespace": namespace, "verb": verb, "resource": resource},
         },
     });
-    let (status, _, body) =
-        server.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", "application/json", &review);
+    let (status, _, body) = server.request(
+        "POST",
+        "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+        "application/json",
+        &review,
+    );
     assert_eq!(status, 201, "{body}");
     body["status"]["allowed"] == json!(true)
 }
@@ -205,7 +250,12 @@ fn every_example_bundle_is_admitted_and_its_pods_enforced_restricted() {
     // k6-uneven runs at a PriorityClass of the cluster's; it must exist for its Pods.
     let class = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
         "metadata": {"name": "load-testing"}, "value": 1000});
-    let (status, _, body) = server.request("POST", "/apis/scheduling.k8s.io/v1/priorityclasses", "application/json", &class);
+    let (status, _, body) = server.request(
+        "POST",
+        "/apis/scheduling.k8s.io/v1/priorityclasses",
+        "application/json",
+        &class,
+    );
     assert_eq!(status, 201, "{body}");
     let mut problems = Vec::new();
     let (mut objects, mut pods) = (0, 0);
@@ -230,7 +280,10 @@ fn every_example_bundle_is_admitted_and_its_pods_enforced_restricted() {
         }
         // Gatling cluster mode: its discovery account reads pods here and nothing else.
         if let Some(sa) = bundle.iter().find(|o| o["kind"] == "ServiceAccount") {
-            let user = format!("system:serviceaccount:{namespace}:{}", sa["metadata"]["name"].as_str().unwrap());
+            let user = format!(
+                "system:serviceaccount:{namespace}:{}",
+                sa["metadata"]["name"].as_str().unwrap()
+            );
             for (verb, resource, ns, want) in [
                 ("get", "pods", namespace.as_str(), true),
                 ("list", "pods", namespace.as_str(), true),
@@ -242,7 +295,9 @@ fn every_example_bundle_is_admitted_and_its_pods_enforced_restricted() {
                 ("list", "pods", "kube-system", false),
             ] {
                 if can(&server, &user, verb, resource, ns) != want {
-                    problems.push(format!("{stem}: {user} {verb} {resource} in {ns}: expected {want}"));
+                    problems.push(format!(
+                        "{stem}: {user} {verb} {resource} in {ns}: expected {want}"
+                    ));
                 }
             }
         }
@@ -260,7 +315,15 @@ fn the_server_refuses_a_privileged_pod() {
     restricted_namespace(&server, "t");
     let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bad", "namespace": "t"},
         "spec": {"containers": [{"name": "c", "image": "busybox:1.36", "securityContext": {"privileged": true}}]}});
-    let (status, _, body) = server.request("POST", "/api/v1/namespaces/t/pods?dryRun=All", "application/json", &pod);
+    let (status, _, body) = server.request(
+        "POST",
+        "/api/v1/namespaces/t/pods?dryRun=All",
+        "application/json",
+        &pod,
+    );
     assert_eq!(status, 403, "{body}");
-    assert!(body["message"].as_str().unwrap().contains("violates PodSecurity"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("violates PodSecurity"),
+        "{body}"
+    );
 }
