@@ -186,7 +186,7 @@ fn peer_policy(plan: &Plan, component: Component, flows: &[Flow]) -> NetworkPoli
         .filter(|f| f.to == component)
         .map(|f| NetworkPolicyIngressRule {
             from: Some(vec![peer(f.from)]),
-            ports: Some(f.ports.iter().map(|p| tcp(*p)).collect()),
+            ports: Some(f.ports.iter().map(|r| tcp_range(*r)).collect()),
         })
         .collect();
     let egress: Vec<_> = flows
@@ -194,7 +194,7 @@ fn peer_policy(plan: &Plan, component: Component, flows: &[Flow]) -> NetworkPoli
         .filter(|f| f.from == component)
         .map(|f| NetworkPolicyEgressRule {
             to: Some(vec![peer(f.to)]),
-            ports: Some(f.ports.iter().map(|p| tcp(*p)).collect()),
+            ports: Some(f.ports.iter().map(|r| tcp_range(*r)).collect()),
         })
         .collect();
     let why = flows
@@ -293,6 +293,14 @@ fn egress_rule(rule: &Egress) -> NetworkPolicyEgressRule {
     NetworkPolicyEgressRule {
         to: Some(vec![peer]),
         ports: Some(rule.ports.iter().map(|p| tcp(*p)).collect()),
+    }
+}
+
+/// A TCP port, or an inclusive range of them (`endPort`, stable since Kubernetes 1.25).
+fn tcp_range((start, end): (u16, u16)) -> NetworkPolicyPort {
+    NetworkPolicyPort {
+        end_port: (end != start).then_some(i32::from(end)),
+        ..tcp(start)
     }
 }
 

@@ -34,8 +34,13 @@ pub fn starter(tool: Tool) -> Starter {
     }
 }
 
+/// The schema file `init` writes beside the plan, which the modeline names: a local
+/// path resolves offline, where a URL perfplan does not publish never would (and a
+/// modeline overrides any schema an editor is configured with).
+pub const SCHEMA_FILE: &str = "perfplan.schema.json";
+
 const HEADER: &str = "\
-# yaml-language-server: $schema=https://perfplan.dev/schema/v1/perfplan.schema.json
+# yaml-language-server: $schema=./perfplan.schema.json
 # A perfplan: validate with `perfplan validate perfplan.yaml`,
 # compile with `perfplan compile perfplan.yaml | kubectl apply -f -`.
 perfplan: v1

@@ -193,6 +193,13 @@ fn init_writes_valid_starters_and_never_overwrites() {
             "{tool} starter invalid: {}",
             text(&out.stderr)
         );
+        // The modeline names a schema that exists beside the plan, and it is perfplan's.
+        let plan = std::fs::read_to_string(dir.path().join("perfplan.yaml")).unwrap();
+        assert!(plan.starts_with("# yaml-language-server: $schema=./perfplan.schema.json\n"));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("perfplan.schema.json")).unwrap(),
+            text(&perfplan(&["schema"]).stdout)
+        );
 
         std::fs::write(dir.path().join("perfplan.yaml"), "mine").unwrap();
         let again = perfplan(&["init", "--tool", tool, "--dir", d]);

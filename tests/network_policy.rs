@@ -222,19 +222,38 @@ fn allowed(policies: &[Value], from: &Endpoint, to: &Endpoint, port: u16, protoc
 
 // ---- what the test needs ----
 
-/// The tool's own traffic between its pods, by component: (from, to, TCP ports).
-fn tool_flows(shape: Shape) -> Vec<(&'static str, &'static str, Vec<u16>)> {
-    match shape {
-        // RMI: registry 1099 and server 50000 on workers; workers call back 60000-60002.
-        Shape::Jmeter => vec![
-            ("controller", "worker", vec![1099, 50000]),
-            ("worker", "controller", vec![60000, 60001, 60002]),
-        ],
+/// One flow between a tool's components: (from, to, TCP port ranges).
+type ToolFlow = (&'static str, &'static str, Vec<(u16, u16)>);
+
+/// The tool's own traffic between its pods, by component.
+fn tool_flows(plan: &Plan) -> Vec<ToolFlow> {
+    let one = |ports: &[u16]| ports.iter().map(|p| (*p, *p)).collect::<Vec<_>>();
+    match plan.shape {
+        // RMI: registry 1099 and server 50000 on workers; workers call back on
+        // 60000-60002, or over SSL on the controller's anonymous (ephemeral) ports.
+        Shape::Jmeter => {
+            let ssl = plan
+                .jmeter
+                .as_ref()
+                .is_some_and(|j| j.rmi_keystore_secret.is_some());
+            let callbacks = if ssl {
+                vec![(32768, 60999)]
+            } else {
+                one(&[60000, 60001, 60002])
+            };
+            vec![
+                ("controller", "worker", one(&[1099, 50000])),
+                ("worker", "controller", callbacks),
+            ]
+        }
         // The starter resumes the paused runners through k6's REST API.
-        Shape::K6(K6Workload::IndexedJob) => vec![("starter", "runner", vec![6565])],
+        Shape::K6(K6Workload::IndexedJob) => vec![("starter", "runner", one(&[6565]))],
         Shape::K6(K6Workload::Deployment) => vec![],
         Shape::Gatling(GatlingMode::Cluster) => {
-            vec![("master", "worker", vec![2552]), ("worker", "master", vec![2552])]
+            vec![
+                ("master", "worker", one(&[2552])),
+                ("worker", "master", one(&[2552])),
+            ]
         }
         Shape::Gatling(GatlingMode::Independent) => vec![],
     }
@@ -305,9 +324,9 @@ fn needed(
 ) -> bool {
     if let Some(to_component) = to_component {
         return protocol == "TCP"
-            && tool_flows(plan.shape)
-                .iter()
-                .any(|(f, t, ports)| *f == from && *t == to_component && ports.contains(&port));
+            && tool_flows(plan).iter().any(|(f, t, ports)| {
+                *f == from && *t == to_component && ports.iter().any(|(a, b)| (*a..=*b).contains(&port))
+            });
     }
     if to.name() == "pod kube-dns" {
         return port == 53;
@@ -468,7 +487,20 @@ fn just_after(net: &IpNet) -> IpAddr {
 
 /// Every port any policy or the plan names, and one nobody does.
 fn ports(policies: &[Value], plan: &Plan) -> BTreeSet<u16> {
-    let mut out: BTreeSet<u16> = [53, 443, 6443, 12345, plan.target.port].into();
+    // Around the ephemeral range too: its ends, a port inside, one on each side.
+    let mut out: BTreeSet<u16> = [
+        53,
+        443,
+        6443,
+        12345,
+        32767,
+        32768,
+        45000,
+        60999,
+        61000,
+        plan.target.port,
+    ]
+    .into();
     out.extend(plan.metrics.iter().map(|m| m.port));
     for p in policies {
         let text = p.to_string();

@@ -53,6 +53,11 @@ fn bundle(dir: &Path, plan: &str, script: &str) -> PathBuf {
 
 /// Run a bundle through the harness; the parsed report and the harness's exit code.
 fn run(bundle: &Path, tools: &[(String, String)], timeout_s: u32) -> (Value, i32) {
+    run_with(bundle, tools, timeout_s, &[])
+}
+
+/// [`run`], with objects the user creates beside the bundle (a Secret, say).
+fn run_with(bundle: &Path, tools: &[(String, String)], timeout_s: u32, objects: &[&Path]) -> (Value, i32) {
     let _one = HARNESS.lock().unwrap_or_else(|e| e.into_inner());
     let run_dir = bundle.parent().unwrap().join("run");
     let mut cmd = Command::new("python3");
@@ -62,6 +67,9 @@ fn run(bundle: &Path, tools: &[(String, String)], timeout_s: u32) -> (Value, i32
         .args(["--target", TARGET, "--timeout", &timeout_s.to_string()])
         .arg("--run-dir")
         .arg(&run_dir);
+    for object in objects {
+        cmd.arg("--object").arg(object);
+    }
     for (name, path) in tools {
         let tool = match name.as_str() {
             "K6_BIN" => "k6",
@@ -257,36 +265,110 @@ const JMETER_SCRIPT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 </jmeterTestPlan>
 "#;
 
-/// 5 threads over 2 JMeter workers, driven by the controller over RMI (in clear text:
-/// see the README on RMI over SSL): the workers run 3 and 2 threads, 3 iterations
-/// each, and the controller's Job completes.
-#[test]
-fn jmeter_workers_run_their_thread_share_driven_by_the_controller() {
+/// A JMeter plan of 5 threads over 2 workers, RMI in clear text or over SSL.
+fn jmeter_plan(rmi: &str) -> String {
+    format!(
+        "perfplan: v1\nname: e2e\nnamespace: perf-testing\ntool: jmeter\nscript: scripts/e2e.jmx\n\
+         load:\n  users: 5\n  generators: 2\n  duration: 10s\n\
+         target:\n  url: http://target.test:8080\n  allow:\n    - cidr: 127.77.2.1/32\n\
+         resources: {{cpu: \"1\", memory: 512Mi}}\njmeter:\n  rmi: {rmi}\n"
+    )
+}
+
+/// The JMeter bundle of [`jmeter_plan`], run; asserts what every JMeter run shows.
+fn run_jmeter(rmi: &str, objects: &[&Path], dir: &Path) {
     let tools = real_tools("jmeter");
-    let dir = tempfile::tempdir().unwrap();
-    let plan = "perfplan: v1\nname: e2e\nnamespace: perf-testing\ntool: jmeter\nscript: scripts/e2e.jmx\n\
-        load:\n  users: 5\n  generators: 2\n  duration: 10s\n\
-        target:\n  url: http://target.test:8080\n  allow:\n    - cidr: 127.77.2.1/32\n\
-        resources: {cpu: \"1\", memory: 512Mi}\njmeter:\n  rmi: {ssl: false}\n";
-    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
-    std::fs::write(dir.path().join("scripts/e2e.jmx"), JMETER_SCRIPT).unwrap();
-    let plan = support::plan_from_text(plan, dir.path());
-    let bundle = dir.path().join("bundle");
+    std::fs::create_dir_all(dir.join("scripts")).unwrap();
+    std::fs::write(dir.join("scripts/e2e.jmx"), JMETER_SCRIPT).unwrap();
+    let plan = support::plan_from_text(&jmeter_plan(rmi), dir);
+    let bundle = dir.join("bundle");
     perfplan::emit::write_folder(&bundle, &support::folder_files(&plan)).unwrap();
-    let (report, code) = run(&bundle, &tools, 300);
+    let (report, code) = run_with(&bundle, &tools, 300, objects);
     assert_eq!(
         job_status(&report, "e2e-jmeter-controller"),
         "Complete",
         "{report:#}"
     );
     assert_eq!(code, 0, "{report:#}");
+    // A controller whose engines did not start still completes: count at the target.
     let generators = per_generator(&report);
-    eprintln!("jmeter: (threads, requests) per worker {generators:?}");
+    eprintln!("jmeter ({rmi}): (threads, requests) per worker {generators:?}");
     assert_eq!(
         generators,
         [(3, 9), (2, 6)],
         "worker 0 runs 3 threads, worker 1 runs 2, 3 iterations each"
     );
+}
+
+/// 5 threads over 2 JMeter workers, driven by the controller over RMI in clear text:
+/// the workers run 3 and 2 threads, 3 iterations each.
+#[test]
+fn jmeter_workers_run_their_thread_share_driven_by_the_controller() {
+    let dir = tempfile::tempdir().unwrap();
+    run_jmeter("{ssl: false}", &[], dir.path());
+}
+
+/// The same over RMI with SSL (the default), with a keystore made as JMeter's
+/// `create-rmi-keystore.sh` makes it, in a Secret the user creates. Before the
+/// callback ports became anonymous over SSL, no engine started and no request came.
+#[test]
+fn jmeter_over_rmi_with_ssl_runs_the_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let java = real_tools("jmeter")
+        .into_iter()
+        .find(|(k, _)| k == "JAVA_HOME")
+        .unwrap()
+        .1;
+    let keystore = dir.path().join("rmi_keystore.jks");
+    let made = Command::new(Path::new(&java).join("bin/keytool"))
+        .args([
+            "-genkey",
+            "-keyalg",
+            "RSA",
+            "-alias",
+            "rmi",
+            "-validity",
+            "7",
+            "-keysize",
+            "2048",
+        ])
+        .args([
+            "-storepass",
+            "changeit",
+            "-keypass",
+            "changeit",
+            "-dname",
+            "CN=perfplan-rmi",
+            "-keystore",
+        ])
+        .arg(&keystore)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let b64 = |bytes: &[u8]| {
+        let out = Command::new("base64")
+            .arg("-w0")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(bytes)?;
+                c.wait_with_output()
+            });
+        String::from_utf8(out.unwrap().stdout).unwrap()
+    };
+    let secret = dir.path().join("secret.yaml");
+    std::fs::write(
+        &secret,
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {{name: jmeter-rmi, namespace: perf-testing}}\ndata:\n  rmi_keystore.jks: {}\n  password: {}\n",
+            b64(&std::fs::read(&keystore).unwrap()),
+            b64(b"changeit")
+        ),
+    )
+    .unwrap();
+    run_jmeter("{keystoreSecret: jmeter-rmi}", &[secret.as_path()], dir.path());
 }
 
 /// A Gatling simulation that runs each user 3 times, naming its runner, user and

@@ -185,7 +185,7 @@ fn jmeter_properties_and_url_reach_jmeter_verbatim() {
         dir.path(),
         &format!(
             "tool: jmeter\nscript: t.jmx\nload: {{users: 10, generators: 4, duration: 1m}}\n\
-             target: {{url: \"https://10.0.0.1/$(touch {CANARY})/a;b'c\"}}\n\
+             target: {{url: \"https://10.0.0.1/$(touch${{IFS}}{CANARY})/a;b'c\"}}\n\
              jmeter:\n  rmi: {{ssl: false}}\n  properties:\n    evil: {escaped}\n"
         ),
         ("t.jmx", "<jmeterTestPlan/>"),
@@ -226,7 +226,7 @@ fn k6_runners_get_their_segment_and_the_url_as_data() {
         dir.path(),
         &format!(
             "tool: k6\nscript: t.js\nload: {{users: 3000, generators: 7, duration: 1m}}\n\
-             target: {{url: \"http://10.0.0.1:8080/`touch {CANARY}`/$(touch {CANARY})\"}}\n"
+             target: {{url: \"http://10.0.0.1:8080/`touch${{IFS}}{CANARY}`/$(touch${{IFS}}{CANARY})\"}}\n"
         ),
         ("t.js", "export default function () {}\n"),
     );
@@ -249,7 +249,7 @@ fn gatling_runners_get_their_share_as_system_properties() {
         dir.path(),
         &format!(
             "tool: gatling\nscript: S.scala\nload: {{users: 1001, generators: 4, duration: 1m}}\n\
-             target: {{url: \"https://10.0.0.1/a'b/$(touch {CANARY})\"}}\n\
+             target: {{url: \"https://10.0.0.1/a'b/$(touch${{IFS}}{CANARY})\"}}\n\
              gatling: {{simulationClass: a.S, mode: independent}}\n"
         ),
         ("S.scala", "package a\nclass S\n"),
@@ -260,7 +260,8 @@ fn gatling_runners_get_their_share_as_system_properties() {
     assert!(run.java.contains(" -Dusers=250 "), "{}", run.java);
     assert!(run.java.contains("-Dshard=3"), "{}", run.java);
     assert!(
-        run.java.contains("-Dtarget.url=https://10.0.0.1/a%27b/$(touch"),
+        run.java
+            .contains("-Dtarget.url=https://10.0.0.1/a%27b/$(touch$%7BIFS%7D"),
         "{}",
         run.java
     );
@@ -332,7 +333,7 @@ fn metrics_credentials_reach_the_tools_verbatim_from_files() {
     let k6 = write_plan(
         dir.path(),
         "tool: k6\nscript: t.js\nload: {users: 30, generators: 3, duration: 1m}\ntarget: {url: \"https://10.0.0.1\"}\n\
-         metrics:\n  output: prometheusRemoteWrite\n  url: \"https://10.9.0.1/api/v1/write?x=$(touch PWNED)\"\n\
+         metrics:\n  output: prometheusRemoteWrite\n  url: \"https://10.9.0.1/api/v1/write?x=$(touch${IFS}PWNED)\"\n\
          \x20 credentials: {secret: rw, usernameKey: u, passwordKey: p}\n",
         ("t.js", "export default function () {}\n"),
     );
@@ -344,7 +345,7 @@ fn metrics_credentials_reach_the_tools_verbatim_from_files() {
     let jmeter = write_plan(
         dir.path(),
         "tool: jmeter\nscript: t.jmx\nload: {users: 10, generators: 4, duration: 1m}\ntarget: {url: \"https://10.0.0.1\"}\n\
-         jmeter: {rmi: {ssl: false}}\nmetrics:\n  output: influxdb\n  url: \"http://10.9.0.2:8086/write?db=j&x=$(touch PWNED)\"\n\
+         jmeter: {rmi: {ssl: false}}\nmetrics:\n  output: influxdb\n  url: \"http://10.9.0.2:8086/write?db=j&x=$(touch${IFS}PWNED)\"\n\
          \x20 credentials: {secret: influx, tokenKey: t}\n",
         ("t.jmx", "<jmeterTestPlan/>"),
     );

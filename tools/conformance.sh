@@ -5,7 +5,8 @@
 #      version the latest pinned package bundles;
 #   2. Checkov (PyPI), kubernetes framework, offline; skips listed in SKIPS with
 #      their reasons in the README's security section;
-#   3. `kubectl kustomize` over each bundle folder: it must emit every object.
+#   3. `kubectl kustomize` over each bundle folder: it must emit every object, in the order
+#      kustomization.yaml lists them (sortOptions: fifo: NetworkPolicies before any pod).
 # Tools are installed once under target/conformance-tools (override with
 # PERFPLAN_TOOLS). Exit 0 when every check passes, 1 on findings, 2 on setup errors.
 set -euo pipefail
@@ -112,13 +113,14 @@ fi
 
 kubectl=$(kubectl_bin)
 for d in "${folders[@]}"; do
-  want=$(grep -c '^- ' "$d/kustomization.yaml")
-  if got=$("$kubectl" kustomize "$d" 2>&1 | grep -c '^kind:'); [ "$got" = "$want" ]; then
+  # The kinds in the listed order, and the kinds kustomize emits, in its order.
+  want=$(sed -n 's/^- //p' "$d/kustomization.yaml" | while read -r f; do grep -m1 '^kind:' "$d/$f"; done)
+  if got=$("$kubectl" kustomize "$d" 2>&1 | grep '^kind:'); [ "$got" = "$want" ]; then
     :
   else
-    log "kubectl kustomize $d: emitted $got objects, expected $want"
+    log "kubectl kustomize $d: emitted kinds [$(echo $got)], expected [$(echo $want)]"
     failed=1
   fi
 done
-[ $failed = 0 ] && log "kubectl kustomize: ${#folders[@]} bundles emit every object ($("$kubectl" version --client 2>/dev/null | head -n 1))"
+[ $failed = 0 ] && log "kubectl kustomize: ${#folders[@]} bundles emit every object in the listed order ($("$kubectl" version --client 2>/dev/null | head -n 1))"
 exit $failed

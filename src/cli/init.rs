@@ -35,6 +35,7 @@ pub(super) fn run(args: Args) -> CliResult {
     }
     let plan_path = args.dir.join("perfplan.yaml");
     let script_path = args.dir.join(starter.script_path);
+    let schema_path = args.dir.join(crate::starter::SCHEMA_FILE);
     // Never overwrite a user's file: check both before writing either.
     for path in [&plan_path, &script_path] {
         if path.exists() {
@@ -46,7 +47,24 @@ pub(super) fn run(args: Args) -> CliResult {
     }
     write_new(&script_path, starter.script)?;
     write_new(&plan_path, &starter.plan)?;
-    eprintln!("wrote {} and {}", plan_path.display(), script_path.display());
+    // The schema the plan's modeline names, for editors; one already there (a team's
+    // pinned copy, or an earlier init's) is left as it is.
+    let schema = crate::schema::PUBLISHED;
+    match std::fs::read_to_string(&schema_path) {
+        Err(_) => write_new(&schema_path, schema)?,
+        Ok(existing) if existing != schema => eprintln!(
+            "note: {} differs from this perfplan's schema and was left as it is; `perfplan schema > {}` updates it",
+            schema_path.display(),
+            schema_path.display()
+        ),
+        Ok(_) => {}
+    }
+    eprintln!(
+        "wrote {}, {} and {} (editors read the schema through the plan's first line)",
+        plan_path.display(),
+        script_path.display(),
+        schema_path.display()
+    );
     Ok(Status::Ok)
 }
 

@@ -111,9 +111,15 @@ impl Object {
 pub struct Flow {
     pub from: Component,
     pub to: Component,
-    pub ports: Vec<u16>,
+    /// TCP ports as inclusive ranges; `(p, p)` is one port.
+    pub ports: Vec<(u16, u16)>,
     /// Why the tool needs it, for the NetworkPolicy's annotation.
     pub why: &'static str,
+}
+
+/// Single TCP ports as the ranges of [`Flow::ports`].
+pub fn single_ports(ports: &[u16]) -> Vec<(u16, u16)> {
+    ports.iter().map(|p| (*p, *p)).collect()
 }
 
 /// Everything one plan needs in the cluster, before the posture is applied.

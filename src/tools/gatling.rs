@@ -14,7 +14,7 @@
 //! itself reads: no launcher script word-splits or globs it.
 
 use super::{Splits, secs};
-use crate::lower::{Component, Flow, Object, Topology, meta, pod, shell, workload};
+use crate::lower::{Component, Flow, Object, Topology, meta, pod, shell, single_ports, workload};
 use crate::model::{LoadModel, Plan};
 use crate::spec::GatlingMode;
 use k8s_openapi::api::apps::v1::StatefulSet;
@@ -58,13 +58,13 @@ fn cluster(plan: &Plan) -> Topology {
             Flow {
                 from: Component::Master,
                 to: Component::Worker,
-                ports: vec![AKKA_PORT],
+                ports: single_ports(&[AKKA_PORT]),
                 why: "Akka remoting: the master drives the workers",
             },
             Flow {
                 from: Component::Worker,
                 to: Component::Master,
-                ports: vec![AKKA_PORT],
+                ports: single_ports(&[AKKA_PORT]),
                 why: "Akka remoting: workers report back to the master",
             },
         ],

@@ -13,7 +13,7 @@
 
 use super::{Splits, secs};
 use crate::lower::metrics::Credential;
-use crate::lower::{Component, Flow, Object, Topology, meta, pod, shell, workload};
+use crate::lower::{Component, Flow, Object, Topology, meta, pod, shell, single_ports, workload};
 use crate::model::{LoadModel, Plan};
 use crate::spec::MetricsOutput;
 use k8s_openapi::api::apps::v1::StatefulSet;
@@ -52,13 +52,13 @@ pub fn lower(plan: &Plan) -> Topology {
             Flow {
                 from: Component::Controller,
                 to: Component::Worker,
-                ports: rmi,
+                ports: single_ports(&rmi),
                 why: "RMI: the controller starts the test on each worker (registry 1099, server 50000)",
             },
             Flow {
                 from: Component::Worker,
                 to: Component::Controller,
-                ports: CLIENT_PORTS.to_vec(),
+                ports: callback_ports(plan),
                 why: "RMI: workers send samples back to the controller (client.rmi.localport)",
             },
         ],
@@ -156,7 +156,7 @@ fn controller(plan: &Plan) -> Job {
          exec jmeter -n -t \"$TEST_PLAN\" -R \"$hosts\" -X \\\n\
          \x20 -j {res}/jmeter.log -l {res}/results.jtl -e -o {res}/report \\\n\
          \x20 -Djava.rmi.server.hostname=\"$POD_IP\" -Djava.io.tmpdir={tmp} \\\n\
-         \x20 -Jclient.rmi.localport={CLIENT_PORT} -Jclient.tries=12 -Jclient.retries_delay=5000 \\\n\
+         \x20 -Jclient.rmi.localport={client_port} -Jclient.tries=12 -Jclient.retries_delay=5000 \\\n\
          \x20 -Jclient.continue_on_fail=false \\\n\
          {metrics}\
          {ssl}\
@@ -164,6 +164,7 @@ fn controller(plan: &Plan) -> Job {
          \x20 \"$@\"\n",
         res = pod::RESULTS_DIR,
         tmp = pod::TMP_DIR,
+        client_port = client_local_port(plan),
         secrets = secrets_file_lines(&secrets),
         metrics = metrics_lines(plan),
         ssl = ssl_lines(plan),
@@ -186,13 +187,14 @@ fn controller(plan: &Plan) -> Job {
                 .chain(metrics_properties(plan))
                 .collect(),
         ),
-        ports: Some(
+        // Over SSL the callback ports are anonymous: none to declare.
+        ports: (keystore(plan).is_none()).then(|| {
             CLIENT_PORTS
                 .iter()
                 .enumerate()
                 .map(|(i, p)| pod::port(&format!("rmi-client-{i}"), *p))
-                .collect(),
-        ),
+                .collect()
+        }),
         env: Some(env),
         ..jmeter_container(plan, true)
     };
@@ -313,6 +315,29 @@ fn metrics_properties(plan: &Plan) -> Vec<String> {
         _ => props.push(format!("-Jmetrics.url={}", m.url_text())),
     }
     props.iter().map(|a| pod::literal(a)).collect()
+}
+
+/// Where the controller receives the workers' callbacks. In clear text, the three
+/// fixed ports from `client.rmi.localport`. Over SSL JMeter cannot share a fixed port
+/// between its exported listeners (its SSL server socket factory has no `equals()`,
+/// so each export binds the port again and fails: `Listen failed on port: 60002`, no
+/// engine starts, and the controller still exits 0; seen with the real JMeter 5.5 in
+/// tests/real_tools.rs), so it exports them on anonymous ports, which Linux takes from
+/// the pod's ephemeral range (net.ipv4.ip_local_port_range, 32768-60999 by default).
+fn callback_ports(plan: &Plan) -> Vec<(u16, u16)> {
+    if keystore(plan).is_some() {
+        vec![EPHEMERAL_PORTS]
+    } else {
+        single_ports(&CLIENT_PORTS)
+    }
+}
+
+/// Linux's default ephemeral port range (a per-network-namespace sysctl, so a pod's own).
+const EPHEMERAL_PORTS: (u16, u16) = (32768, 60999);
+
+/// `client.rmi.localport`: the first fixed callback port, or 0 (anonymous) over SSL.
+fn client_local_port(plan: &Plan) -> u16 {
+    if keystore(plan).is_some() { 0 } else { CLIENT_PORT }
 }
 
 fn keystore(plan: &Plan) -> Option<&str> {

@@ -10,7 +10,7 @@
 
 use super::{Splits, secs};
 use crate::lower::metrics::{self, Credential};
-use crate::lower::{Component, Flow, Object, Topology, meta, pod, shell, workload};
+use crate::lower::{Component, Flow, Object, Topology, meta, pod, shell, single_ports, workload};
 use crate::model::{LoadModel, Plan};
 use crate::names::content_hash;
 use crate::spec::{K6Workload, MetricsOutput};
@@ -52,7 +52,7 @@ pub fn lower(plan: &Plan, workload: K6Workload) -> Topology {
         flows.push(Flow {
             from: Component::Starter,
             to: Component::Runner,
-            ports: vec![API_PORT],
+            ports: single_ports(&[API_PORT]),
             why: "k6 REST API: the starter resumes the paused runners all at once",
         });
     }
