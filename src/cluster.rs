@@ -259,10 +259,7 @@ impl Doing<'_> {
                      needs it",
                     self.ar.api_version, self.ar.plural
                 ),
-                422 => format!(
-                    "the API server rejects {}{object}: {}",
-                    self.ar.kind, status.message
-                ),
+                422 => self.invalid(&status.message),
                 code => format!(
                     "the API server answered {code} {} to {verb} {resource}{object} in `{ns}`: {}",
                     status.reason, status.message
@@ -275,6 +272,79 @@ impl Doing<'_> {
             ),
         }
     }
+}
+
+impl Doing<'_> {
+    /// A 422 cut to its causes. The server's message quotes the whole live object
+    /// for an immutable field (`spec.template: Invalid value: {…10 KB…}: field is
+    /// immutable`); what a user needs is which fields, and that the object must be
+    /// replaced: a Job's template (and, without parallelism, its completions) or a
+    /// StatefulSet's selector cannot be patched.
+    fn invalid(&self, message: &str) -> String {
+        let kind = &self.ar.kind;
+        let name = self.name.unwrap_or_default();
+        let causes = invalid_causes(message);
+        let immutable: Vec<&str> = causes
+            .iter()
+            .filter(|(_, why)| why.contains("immutable") || why.contains("in tandem"))
+            .map(|(field, _)| field.as_str())
+            .collect();
+        if !immutable.is_empty() && immutable.len() == causes.len() {
+            return format!(
+                "{kind} `{name}` cannot be changed in place: {} cannot be patched on a live object. Replace it: \
+                 `kubectl delete {} {name} -n {}`, then apply the bundle again (a finished Job never runs again \
+                 anyway)",
+                immutable.join(", "),
+                kind.to_lowercase(),
+                self.namespace
+            );
+        }
+        let listed: Vec<String> = causes.iter().map(|(f, why)| format!("{f}: {why}")).collect();
+        format!("the API server rejects {kind} `{name}`: {}", listed.join("; "))
+    }
+}
+
+/// The causes of a 422 message (`<Kind> "<name>" is invalid: [<field>: <why>, …]`),
+/// each as (field, reason), with any `Invalid value: …` quote of the value dropped.
+fn invalid_causes(message: &str) -> Vec<(String, String)> {
+    let body = message.split_once(" is invalid: ").map_or(message, |(_, b)| b);
+    let body = body
+        .strip_prefix('[')
+        .and_then(|b| b.strip_suffix(']'))
+        .unwrap_or(body);
+    // Causes are `field: why`, separated by ", " before the next `spec.`-like field.
+    let mut out = Vec::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        let Some((field, tail)) = rest.split_once(": ") else {
+            out.push((String::new(), shorten(rest)));
+            break;
+        };
+        // The next cause starts at ", <field>: " where <field> has no spaces.
+        let next = tail.match_indices(", ").map(|(i, _)| i).find(|&i| {
+            tail[i + 2..]
+                .split_once(": ")
+                .is_some_and(|(f, _)| !f.is_empty() && !f.contains(' ') && !f.contains('"'))
+        });
+        let (why, after) = match next {
+            Some(i) => (&tail[..i], &tail[i + 2..]),
+            None => (tail, ""),
+        };
+        out.push((field.to_owned(), shorten(why)));
+        rest = after;
+    }
+    out
+}
+
+/// A cause's reason without the server's quote of the value: the text after the
+/// last `: ` of an `Invalid value: …: reason`, cut to 200 characters.
+fn shorten(why: &str) -> String {
+    let why = if why.starts_with("Invalid value:") {
+        why.rsplit_once(": ").map_or(why, |(_, r)| r)
+    } else {
+        why
+    };
+    why.chars().take(200).collect()
 }
 
 /// Run one API call with a deadline.
@@ -323,4 +393,35 @@ pub fn normalize(mut v: Value) -> Value {
         }
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shapes a real kube-apiserver 1.37 returns (tests/api_server.rs shows them live).
+    #[test]
+    fn a_422_is_cut_to_its_fields() {
+        let one = "Job.batch \"r\" is invalid: spec.template: Invalid value: {\"labels\":{\"a\":\"b\"},\"spec\":{\"x\":\"y: z\"}}: field is immutable";
+        assert_eq!(
+            invalid_causes(one),
+            [("spec.template".to_owned(), "field is immutable".to_owned())]
+        );
+        let two = "Job.batch \"r\" is invalid: [spec.completions: Invalid value: 5: can only be modified in tandem with spec.parallelism, spec.template: Invalid value: {\"a\": 1}: field is immutable]";
+        assert_eq!(
+            invalid_causes(two),
+            [
+                (
+                    "spec.completions".to_owned(),
+                    "can only be modified in tandem with spec.parallelism".to_owned()
+                ),
+                ("spec.template".to_owned(), "field is immutable".to_owned()),
+            ]
+        );
+        let plain = "Service \"s\" is invalid: spec.ports[0].port: Required value";
+        assert_eq!(
+            invalid_causes(plain),
+            [("spec.ports[0].port".to_owned(), "Required value".to_owned())]
+        );
+    }
 }

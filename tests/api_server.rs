@@ -327,3 +327,60 @@ fn the_server_refuses_a_privileged_pod() {
         "{body}"
     );
 }
+
+/// `perfplan diff --cluster` against the real server, after the bundle was applied:
+/// no change is exit 0; a generators change of a Job-based plan, which the server
+/// refuses to patch (`spec.template` is immutable), is a short message naming the
+/// field and the way out, not the server's quote of the whole live object.
+#[cfg(feature = "cluster")]
+#[test]
+fn live_diff_after_apply_and_through_an_immutable_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ApiServer::start(&dir.path().join("server"));
+    restricted_namespace(&server, "t");
+    let plan_path = support::root().join("plans/k6-basic.yaml");
+    for object in bundle_objects(&support::plan(&plan_path), "t") {
+        apply(&server, &object, false).unwrap();
+    }
+    let diff = |plan: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_perfplan"))
+            .arg("diff")
+            .arg(plan)
+            .args(["--cluster", "--namespace", "t", "--color", "never"])
+            .env("KUBECONFIG", dir.path().join("server/kubeconfig"))
+            .output()
+            .unwrap()
+    };
+    let same = diff(&plan_path);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    let text = std::fs::read_to_string(&plan_path)
+        .unwrap()
+        .replace("generators: 3", "generators: 5");
+    // The scaled plan beside a copy of its script, outside plans/ (other tests list it).
+    let scaled = dir.path().join("k6-basic-scaled.yaml");
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::copy(
+        support::root().join("plans/scripts/checkout.js"),
+        dir.path().join("scripts/checkout.js"),
+    )
+    .unwrap();
+    std::fs::write(&scaled, text).unwrap();
+    let out = diff(&scaled);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot be changed in place: spec.template"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("kubectl delete job checkout-peak-k6-runner -n t"),
+        "{stderr}"
+    );
+    assert!(stderr.len() < 800, "{} bytes: {stderr}", stderr.len());
+}
