@@ -117,6 +117,9 @@ impl Drop for ApiServer {
 
 /// The REST path of a namespaced object of a bundle.
 fn object_path(kind: &str, namespace: &str, name: &str) -> String {
+    if kind == "Namespace" {
+        return format!("/api/v1/namespaces/{name}");
+    }
     let (group, plural) = match kind {
         "ConfigMap" => ("api/v1", "configmaps"),
         "Service" => ("api/v1", "services"),
@@ -177,7 +180,7 @@ fn bundle_objects(plan: &perfplan::Plan, namespace: &str) -> Vec<Value> {
 fn apply(server: &ApiServer, object: &Value, dry_run: bool) -> Result<(), String> {
     let (kind, ns, name) = (
         object["kind"].as_str().unwrap(),
-        object["metadata"]["namespace"].as_str().unwrap(),
+        object["metadata"]["namespace"].as_str().unwrap_or_default(),
         object["metadata"]["name"].as_str().unwrap(),
     );
     let query = if dry_run {
@@ -383,4 +386,44 @@ fn live_diff_after_apply_and_through_an_immutable_job() {
         "{stderr}"
     );
     assert!(stderr.len() < 800, "{} bytes: {stderr}", stderr.len());
+}
+
+/// `compile --create-namespace` on a fresh cluster: the bundle, applied in its order,
+/// creates its namespace first and everything lands in it; the namespace then
+/// enforces the posture itself (a privileged pod is refused there).
+#[test]
+fn a_bundle_with_its_namespace_applies_to_a_fresh_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ApiServer::start(&dir.path().join("server"));
+    let plan = support::plan(&support::root().join("plans/jmeter-basic.yaml"));
+    let bundle = perfplan::compile(&plan).with_namespace(&plan);
+    assert_eq!(bundle.manifests[0].kind, "Namespace");
+    for m in &bundle.manifests {
+        apply(&server, &m.value, false).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let ns = plan.namespace.as_str();
+    let sa = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}});
+    let (status, _, body) = server.request(
+        "POST",
+        &format!("/api/v1/namespaces/{ns}/serviceaccounts"),
+        "application/json",
+        &sa,
+    );
+    assert_eq!(status, 201, "{body}");
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bad", "namespace": ns},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1.36", "securityContext": {"privileged": true}}]}});
+    let (status, _, body) = server.request(
+        "POST",
+        &format!("/api/v1/namespaces/{ns}/pods?dryRun=All"),
+        "application/json",
+        &pod,
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("violates PodSecurity \"restricted"),
+        "{body}"
+    );
 }

@@ -586,3 +586,31 @@ fn capacity_is_checked_per_region_not_on_the_plan_wide_average() {
     assert!(err.contains("region `eu`: 45000 users per k6 runner"), "{err}");
     assert!(!err.contains("region `us`"), "{err}");
 }
+
+#[test]
+fn create_namespace_puts_the_labelled_namespace_first() {
+    let out = perfplan(&["compile", "plans/k6-basic.yaml", "--create-namespace"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stream = text(&out.stdout);
+    let first = stream.split("\n---\n").next().unwrap();
+    assert!(first.contains("kind: Namespace\n"), "{first}");
+    assert!(
+        first.contains("pod-security.kubernetes.io/enforce: restricted\n"),
+        "{first}"
+    );
+    assert!(first.trim_end().ends_with("name: perf-testing"), "{first}");
+    // Helm installs create their namespace themselves.
+    let helm = perfplan(&[
+        "compile",
+        "plans/k6-basic.yaml",
+        "--create-namespace",
+        "--format",
+        "helm-values",
+    ]);
+    assert_eq!(helm.status.code(), Some(2));
+    assert!(
+        text(&helm.stderr).contains("helm install"),
+        "{}",
+        text(&helm.stderr)
+    );
+}

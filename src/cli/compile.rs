@@ -37,6 +37,12 @@ pub struct Args {
     #[arg(long)]
     strict: bool,
 
+    /// Put the plan's Namespace first in the bundle, labelled to enforce its Pod
+    /// Security level (restricted or baseline), for a cluster where it does not exist
+    /// yet. Deleting the bundle then deletes the namespace with everything in it.
+    #[arg(long)]
+    create_namespace: bool,
+
     /// For a plan with `regions`: compile only this region (its bundle or values, as
     /// for a single-cluster plan). Without it, `-o DIR` writes every region.
     #[arg(long)]
@@ -74,7 +80,10 @@ pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
     if !validated.plan.regions.is_empty() {
         return write_regions(&validated.plan, &args);
     }
-    let bundle = crate::compile(&validated.plan);
+    let mut bundle = crate::compile(&validated.plan);
+    if args.create_namespace {
+        bundle = bundle.with_namespace(&validated.plan);
+    }
     match &args.out {
         None => super::write_stdout(&bundle.to_yaml_stream())?,
         Some(dir) => {
@@ -121,7 +130,16 @@ fn write_regions(plan: &crate::Plan, args: &Args) -> CliResult {
     let Some(dir) = &args.out else {
         return Err("internal error: regions are written to a folder only".to_owned());
     };
-    let regions = crate::emit::compile_regions(plan);
+    let mut regions = crate::emit::compile_regions(plan);
+    if args.create_namespace {
+        regions = regions
+            .into_iter()
+            .map(|(region, bundle)| {
+                let namespaced = bundle.with_namespace(&plan.in_region(&region));
+                (region, namespaced)
+            })
+            .collect();
+    }
     crate::emit::write_folder_with(dir, &crate::emit::regions_files(plan, &regions), args.force)?;
     let objects: usize = regions.iter().map(|(_, b)| b.manifests.len()).sum();
     eprintln!(
@@ -136,6 +154,9 @@ fn write_regions(plan: &crate::Plan, args: &Args) -> CliResult {
 /// Values for the plan's chart; unmapped fields are warnings at their place in the
 /// plan (errors under `--strict`, which then writes nothing).
 fn helm_values(ctx: &Context, args: &Args, validated: crate::Validated) -> CliResult {
+    if args.create_namespace {
+        return Err("--create-namespace is for bundles; with Helm values, pass `--create-namespace` to `helm install`".to_owned());
+    }
     let values = crate::emit::helm::values(&validated.plan);
     let source = validated.report.source.clone();
     let mut diagnostics = validated.report.diagnostics;

@@ -129,6 +129,36 @@ impl Bundle {
     }
 }
 
+impl Bundle {
+    /// The bundle with the plan's Namespace first (`compile --create-namespace`),
+    /// labelled to enforce the plan's Pod Security level, so that a fresh cluster
+    /// takes the bundle in one `kubectl apply -k` and the API server itself refuses any
+    /// pod weaker than the posture. Deleting the bundle then deletes the namespace
+    /// and everything in it.
+    pub fn with_namespace(mut self, plan: &crate::Plan) -> Bundle {
+        let level = match plan.security.posture {
+            crate::spec::Posture::Restricted => "restricted",
+            crate::spec::Posture::Baseline => "baseline",
+        };
+        let labels: serde_json::Map<String, Value> = [
+            ("app.kubernetes.io/managed-by", "perfplan"),
+            ("pod-security.kubernetes.io/enforce", level),
+            ("pod-security.kubernetes.io/audit", level),
+            ("pod-security.kubernetes.io/warn", level),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+        .collect();
+        let namespace = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": plan.namespace, "labels": labels},
+        });
+        self.manifests.insert(0, Manifest::from_value(namespace));
+        self
+    }
+}
+
 /// Compile a valid plan: lower it for its tool, apply the posture, emit the bundle.
 /// A plan with regions gives every region's objects in one bundle (their names
 /// carry the region, so they never collide), which is what `diff` compares; to
