@@ -313,6 +313,34 @@ proptest! {
         prop_assert!(annotated, "the split annotation names {}", expected);
     }
 
+    /// What the compiler produces for generated plans (not the goldens) meets the
+    /// Pod Security rules and allows exactly the flows the test needs, by the same
+    /// checks tests/pod_security.rs and tests/network_policy.rs apply to the examples.
+    #[test]
+    fn generated_bundles_are_secure_and_allow_exactly_the_needed_flows(p in parts()) {
+        let dir = tempfile::tempdir().unwrap();
+        scripts(dir.path());
+        let text = p.text();
+        let source = perfplan::Source::new("p.yaml", text.clone(), dir.path());
+        let plan = match perfplan::validate(&source) {
+            Ok(v) => v.plan,
+            Err(r) => return Err(TestCaseError::fail(format!("generated plan rejected:\n{text}\n{r}"))),
+        };
+        let bundle = perfplan::compile(&plan);
+        for m in &bundle.manifests {
+            if let Some(pod) = support::pss::pod_spec(&m.value) {
+                let mut problems = support::pss::pss_violations(pod);
+                // `baseline` plans may relax what only restricted forbids.
+                if !p.baseline {
+                    problems.extend(support::pss::perfplan_violations(pod));
+                    prop_assert!(problems.is_empty(), "{} {}: {:?}\n{}", m.kind, m.name, problems, text);
+                }
+            }
+        }
+        let differences = support::netpol::differences(&plan);
+        prop_assert!(differences.is_empty(), "{:?}\n{}", differences, text);
+    }
+
     #[test]
     fn arbitrary_text_never_panics_in_validate(text in "\\PC{0,400}") {
         let source = perfplan::Source::new("x.yaml", text, ".");

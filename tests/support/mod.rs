@@ -1,6 +1,9 @@
 //! Helpers the integration tests share.
 #![allow(dead_code)]
 
+pub mod netpol;
+pub mod pss;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
