@@ -461,3 +461,72 @@ fn gatling_compiling_the_configmap_mount_itself_fails() {
         .any(|log| log.contains("is already defined"));
     assert!(said, "the compiler's own complaint is in the runner's log");
 }
+
+/// JMeter's live metrics come from the controller, where the Backend Listener runs in
+/// distributed mode: the e2e test plan with the Backend Listener of the example
+/// `checkout-metrics.jmx` (InfluxDB, reading perfplan's `metrics.*` properties, which
+/// only the controller is given) posts line protocol to the receiver.
+#[test]
+fn jmeter_metrics_are_sent_by_the_controller() {
+    let dir = tempfile::tempdir().unwrap();
+    let example =
+        std::fs::read_to_string(support::root().join("plans/scripts/checkout-metrics.jmx")).unwrap();
+    let listener = &example
+        [example.find("      <BackendListener").unwrap()..example.find("</BackendListener>").unwrap()];
+    let script = JMETER_SCRIPT.replacen(
+        "    </hashTree>\n  </hashTree>\n</jmeterTestPlan>",
+        &format!("{listener}</BackendListener>\n      <hashTree/>\n    </hashTree>\n  </hashTree>\n</jmeterTestPlan>"),
+        1,
+    );
+    assert_ne!(script, JMETER_SCRIPT);
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(dir.path().join("scripts/e2e.jmx"), script).unwrap();
+    let plan = jmeter_plan("{ssl: false}")
+        + "metrics:\n  output: influxdb\n  url: http://target.test:8080/api/v2/write?org=perf&bucket=jmeter\n  \
+           allow:\n    - cidr: 127.77.2.1/32\n  credentials: {secret: influx, tokenKey: token}\n";
+    let plan = support::plan_from_text(&plan, dir.path());
+    let bundle = dir.path().join("bundle");
+    perfplan::emit::write_folder(&bundle, &support::folder_files(&plan)).unwrap();
+    let secret = dir.path().join("secret.yaml");
+    // "secret-token", base64.
+    std::fs::write(
+        &secret,
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: influx, namespace: perf-testing}\ndata:\n  token: c2VjcmV0LXRva2Vu\n",
+    )
+    .unwrap();
+    let tools = real_tools("jmeter");
+    let (report, code) = run_with(&bundle, &tools, 300, &[secret.as_path()]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(per_generator(&report), [(3, 9), (2, 6)]);
+    let influx = &target(&report)["metrics"]["influx"];
+    eprintln!("jmeter metrics: {influx}");
+    assert!(influx["posts"].as_u64().unwrap() >= 1, "{influx}");
+    assert!(influx["lines"].as_u64().unwrap() >= 1, "{influx}");
+    // The token reached the listener without appearing anywhere else: not in a log,
+    // not in the results volume (jmeter.log logs every -J value), only in the Secret's
+    // own volume and the 0600 properties file the controller loads with -q.
+    let mut leaks = Vec::new();
+    find_text(&dir.path().join("run"), "secret-token", &mut leaks);
+    // The search sees the pods' volumes: it finds the token where it belongs.
+    assert!(
+        leaks.iter().any(|p| p.contains("metrics-credentials")),
+        "{leaks:?}"
+    );
+    leaks.retain(|p| !p.contains("metrics-credentials") && !p.ends_with("perfplan-secrets.properties"));
+    assert!(leaks.is_empty(), "the metrics token appears in {leaks:?}");
+}
+
+/// Every file under `dir` (links not followed) whose bytes contain `needle`.
+fn find_text(dir: &Path, needle: &str, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() {
+            find_text(&path, needle, out);
+        } else if kind.is_file()
+            && std::fs::read(&path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        {
+            out.push(path.display().to_string());
+        }
+    }
+}
