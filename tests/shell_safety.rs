@@ -97,6 +97,8 @@ const METRICS_MOUNT: &str = "/etc/perfplan/metrics";
 const RMI_MOUNT: &str = "/etc/perfplan/rmi";
 /// The JMeter secrets file, which the test reads back from its own folder.
 const SECRETS_FILE: &str = "/tmp/perfplan-secrets.properties";
+/// The JMeter controller's `remote_hosts` file, read back from the test's folder.
+const HOSTS_FILE: &str = "/tmp/perfplan-hosts.properties";
 /// The script volume, which the test's folder stands in for (it holds the script).
 const SCRIPT_MOUNT: &str = "/etc/perfplan/script";
 /// Where a Gatling runner copies its sources, in the test's folder instead.
@@ -135,6 +137,7 @@ fn run_container(container: &Value, dir: &Path) -> Run {
             c.replace(METRICS_MOUNT, mounted.to_str().unwrap())
                 .replace(RMI_MOUNT, dir.join("rmi").to_str().unwrap())
                 .replace(SECRETS_FILE, secrets.to_str().unwrap())
+                .replace(HOSTS_FILE, dir.join("hosts.properties").to_str().unwrap())
                 .replace(SOURCES_COPY, dir.join("simulations").to_str().unwrap())
         })
         .collect();
@@ -209,11 +212,14 @@ fn jmeter_properties_and_url_reach_jmeter_verbatim() {
             assert!(run.argv.contains(&"-Jthreads=2".to_owned()), "{:?}", run.argv);
             assert!(run.argv.contains(&"-Jshard=3".to_owned()), "{:?}", run.argv);
         } else {
-            let hosts = run.argv.iter().skip_while(|a| *a != "-R").nth(1).unwrap();
+            // The hosts go through a properties file and `-r`, never one long argument.
+            assert!(run.argv.contains(&"-r".to_owned()) && !run.argv.contains(&"-R".to_owned()));
+            let q = run.argv.iter().position(|a| a == "-q").unwrap();
+            let hosts = std::fs::read_to_string(&run.argv[q + 1]).unwrap();
             assert_eq!(
                 hosts,
-                "hostile-jmeter-worker-0.hostile-jmeter-worker:1099,hostile-jmeter-worker-1.hostile-jmeter-worker:1099,\
-                 hostile-jmeter-worker-2.hostile-jmeter-worker:1099,hostile-jmeter-worker-3.hostile-jmeter-worker:1099"
+                "remote_hosts=hostile-jmeter-worker-0.hostile-jmeter-worker:1099,hostile-jmeter-worker-1.hostile-jmeter-worker:1099,\
+                 hostile-jmeter-worker-2.hostile-jmeter-worker:1099,hostile-jmeter-worker-3.hostile-jmeter-worker:1099\n"
             );
         }
     }
@@ -364,8 +370,13 @@ fn metrics_credentials_reach_the_tools_verbatim_from_files() {
         run.argv
     );
     let file = dir.path().join("secrets.properties");
-    let q = run.argv.iter().position(|a| a == "-q").unwrap();
-    assert_eq!(run.argv[q + 1], file.to_str().unwrap());
+    assert!(
+        run.argv
+            .windows(2)
+            .any(|w| w[0] == "-q" && w[1] == file.to_str().unwrap()),
+        "{:?}",
+        run.argv
+    );
     let properties = std::fs::read_to_string(&file).unwrap();
     assert_eq!(
         properties,
@@ -462,4 +473,33 @@ fn plan_values_survive_the_kubelets_expansion_in_every_argument() {
     assert!(args.contains(&format!("influxdb={}", m.url_text())), "{args:?}");
     let target = env.iter().find(|(n, _)| n == "TARGET_URL").unwrap();
     assert_eq!(kubelet_expand(&target.1, &env), plan.target.url_text());
+}
+
+/// At the 10,000-worker maximum the controller's worker list is ~440 KB: on the
+/// command line (`-R`) one argument over Linux's 128 KiB limit ("Argument list too
+/// long"). Through the `remote_hosts` file and `-r`, every argument stays small.
+#[test]
+fn the_jmeter_controller_reaches_ten_thousand_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "tool: jmeter\nscript: t.jmx\nload: {users: 10000, generators: 10000, duration: 1m}\n\
+         target: {url: \"https://10.0.0.1\"}\njmeter: {rmi: {ssl: false}}\n",
+        ("t.jmx", "<jmeterTestPlan/>"),
+    );
+    let (_, controller) = containers(&plan)
+        .into_iter()
+        .find(|(name, _)| name == "jmeter-controller")
+        .unwrap();
+    let run = run_container(&controller, dir.path());
+    let longest = run.argv.iter().map(String::len).max().unwrap();
+    assert!(longest < 4096, "an argument of {longest} bytes");
+    let hosts = std::fs::read_to_string(dir.path().join("hosts.properties")).unwrap();
+    let list = hosts.strip_prefix("remote_hosts=").unwrap().trim_end();
+    assert_eq!(list.split(',').count(), 10_000);
+    assert!(list.ends_with("hostile-jmeter-worker-9999.hostile-jmeter-worker:1099"));
+    assert!(
+        hosts.len() > 128 * 1024,
+        "the list is what would not fit one argument"
+    );
 }

@@ -146,14 +146,19 @@ fn controller(plan: &Plan) -> Job {
     let secrets = secrets(plan, false);
     let run = format!(
         "set -eu\n\
-         hosts=\"\"; i=0\n\
-         while [ \"$i\" -lt \"$GENERATORS\" ]; do\n\
-         \x20 hosts=\"${{hosts:+$hosts,}}$WORKER_SET-$i.$WORKER_SERVICE:{REGISTRY_PORT}\"\n\
-         \x20 i=$((i + 1))\n\
-         done\n\
+         i=0\n\
+         {{\n\
+         \x20 printf 'remote_hosts='\n\
+         \x20 while [ \"$i\" -lt \"$GENERATORS\" ]; do\n\
+         \x20   if [ \"$i\" -gt 0 ]; then printf ','; fi\n\
+         \x20   printf '%s' \"$WORKER_SET-$i.$WORKER_SERVICE:{REGISTRY_PORT}\"\n\
+         \x20   i=$((i + 1))\n\
+         \x20 done\n\
+         \x20 printf '\\n'\n\
+         }} > {HOSTS_FILE}\n\
          echo \"perfplan: JMeter controller driving $GENERATORS workers\"\n\
          {secrets}\
-         exec jmeter -n -t \"$TEST_PLAN\" -R \"$hosts\" -X \\\n\
+         exec jmeter -n -t \"$TEST_PLAN\" -q {HOSTS_FILE} -r -X \\\n\
          \x20 -j {res}/jmeter.log -l {res}/results.jtl -e -o {res}/report \\\n\
          \x20 -Djava.rmi.server.hostname=\"$POD_IP\" -Djava.io.tmpdir={tmp} \\\n\
          \x20 -Jclient.rmi.localport={client_port} -Jclient.tries=12 -Jclient.retries_delay=5000 \\\n\
@@ -247,6 +252,11 @@ fn load_secrets_line(secrets: &[(&str, String)]) -> String {
         format!("  -q {SECRETS_FILE} \\\n")
     }
 }
+
+/// The workers' addresses, as `remote_hosts` for `-r`. On the command line (`-R`) the
+/// list is one argument, which passes Linux's 128 KiB limit for one argument at about
+/// 3,000 workers (`Argument list too long`); a properties file has no such limit.
+const HOSTS_FILE: &str = "/tmp/perfplan-hosts.properties";
 
 /// Where a container's secret properties go. JMeter logs every `-J` property with
 /// its value (`Setting JMeter property: name=value`), so secrets never travel as
