@@ -393,6 +393,22 @@ class E2eSimulation extends Simulation {
 }
 "#;
 
+/// An independent-mode Gatling plan of [`GATLING_SCRIPT`], compiled into `dir/bundle`.
+fn gatling_bundle(dir: &Path, users: u32, generators: u32) -> PathBuf {
+    let plan = format!(
+        "perfplan: v1\nname: e2e\nnamespace: perf-testing\ntool: gatling\nscript: scripts/E2eSimulation.scala\n\
+         load:\n  users: {users}\n  generators: {generators}\n  duration: 10s\n\
+         target:\n  url: http://target.test:8080\n  allow:\n    - cidr: 127.77.2.1/32\n\
+         resources: {{cpu: \"1\", memory: 1Gi}}\ngatling:\n  simulationClass: shop.E2eSimulation\n  mode: independent\n"
+    );
+    std::fs::create_dir_all(dir.join("scripts")).unwrap();
+    std::fs::write(dir.join("scripts/E2eSimulation.scala"), GATLING_SCRIPT).unwrap();
+    let plan = support::plan_from_text(&plan, dir);
+    let bundle = dir.join("bundle");
+    perfplan::emit::write_folder(&bundle, &support::folder_files(&plan)).unwrap();
+    bundle
+}
+
 /// 5 users over 2 independent Gatling runners with the stock image's profile: the
 /// simulation compiles from the ConfigMap mount on a read-only root, and the runners
 /// run 3 and 2 users, 3 iterations each.
@@ -400,15 +416,7 @@ class E2eSimulation extends Simulation {
 fn gatling_runners_compile_from_the_configmap_and_run_their_share() {
     let tools = real_tools("gatling");
     let dir = tempfile::tempdir().unwrap();
-    let plan = "perfplan: v1\nname: e2e\nnamespace: perf-testing\ntool: gatling\nscript: scripts/E2eSimulation.scala\n\
-        load:\n  users: 5\n  generators: 2\n  duration: 10s\n\
-        target:\n  url: http://target.test:8080\n  allow:\n    - cidr: 127.77.2.1/32\n\
-        resources: {cpu: \"1\", memory: 1Gi}\ngatling:\n  simulationClass: shop.E2eSimulation\n  mode: independent\n";
-    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
-    std::fs::write(dir.path().join("scripts/E2eSimulation.scala"), GATLING_SCRIPT).unwrap();
-    let plan = support::plan_from_text(plan, dir.path());
-    let bundle = dir.path().join("bundle");
-    perfplan::emit::write_folder(&bundle, &support::folder_files(&plan)).unwrap();
+    let bundle = gatling_bundle(dir.path(), 5, 2);
     let (report, code) = run(&bundle, &tools, 400);
     assert_eq!(
         job_status(&report, "e2e-gatling-runner"),
@@ -436,15 +444,7 @@ fn gatling_runners_compile_from_the_configmap_and_run_their_share() {
 fn gatling_compiling_the_configmap_mount_itself_fails() {
     let tools = real_tools("gatling");
     let dir = tempfile::tempdir().unwrap();
-    let plan = "perfplan: v1\nname: e2e\nnamespace: perf-testing\ntool: gatling\nscript: scripts/E2eSimulation.scala\n\
-        load:\n  users: 2\n  generators: 1\n  duration: 10s\n\
-        target:\n  url: http://target.test:8080\n  allow:\n    - cidr: 127.77.2.1/32\n\
-        resources: {cpu: \"1\", memory: 1Gi}\ngatling:\n  simulationClass: shop.E2eSimulation\n  mode: independent\n";
-    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
-    std::fs::write(dir.path().join("scripts/E2eSimulation.scala"), GATLING_SCRIPT).unwrap();
-    let plan = support::plan_from_text(plan, dir.path());
-    let bundle = dir.path().join("bundle");
-    perfplan::emit::write_folder(&bundle, &support::folder_files(&plan)).unwrap();
+    let bundle = gatling_bundle(dir.path(), 2, 1);
     edit(
         &bundle.join("job-e2e-gatling-runner.yaml"),
         "exec gatling.sh -sf /tmp/simulations",

@@ -136,21 +136,27 @@ const STARTER_FILE: &str = "start.js";
 const RESUME_FAN_OUT: u32 = 100;
 
 fn starter_config_map(plan: &Plan) -> ConfigMap {
-    let name = meta::names(plan).object(&format!("starter-{}", content_hash(STARTER_SCRIPT)));
+    hashed_config_map(
+        plan,
+        "starter",
+        "k6 starter: resumes the paused runners together",
+        STARTER_FILE,
+        STARTER_SCRIPT.to_owned(),
+    )
+}
+
+/// An immutable ConfigMap of one file, named `<plan>-k6-<role>-<hash of the text>` so
+/// a change of the text rolls the pods that mount it.
+fn hashed_config_map(plan: &Plan, role: &str, purpose: &str, file: &str, text: String) -> ConfigMap {
+    let name = meta::names(plan).object(&format!("{role}-{}", content_hash(&text)));
     ConfigMap {
         metadata: meta::annotated(
             plan,
             name,
             None,
-            BTreeMap::from([(
-                meta::PURPOSE.to_owned(),
-                "k6 starter: resumes the paused runners together".to_owned(),
-            )]),
+            BTreeMap::from([(meta::PURPOSE.to_owned(), purpose.to_owned())]),
         ),
-        data: Some(BTreeMap::from([(
-            STARTER_FILE.to_owned(),
-            STARTER_SCRIPT.to_owned(),
-        )])),
+        data: Some(BTreeMap::from([(file.to_owned(), text)])),
         immutable: Some(true),
         ..Default::default()
     }
@@ -369,21 +375,13 @@ fn options_config_map(plan: &Plan, workload: K6Workload) -> Option<ConfigMap> {
         ),
     };
     let json = options_json(plan, rate, secs(time_unit), max_users);
-    let name = meta::names(plan).object(&format!("options-{}", content_hash(&json)));
-    Some(ConfigMap {
-        metadata: meta::annotated(
-            plan,
-            name,
-            None,
-            BTreeMap::from([(
-                meta::PURPOSE.to_owned(),
-                "k6 options: the arrival-rate scenario".to_owned(),
-            )]),
-        ),
-        data: Some(BTreeMap::from([(OPTIONS_FILE.to_owned(), json)])),
-        immutable: Some(true),
-        ..Default::default()
-    })
+    Some(hashed_config_map(
+        plan,
+        "options",
+        "k6 options: the arrival-rate scenario",
+        OPTIONS_FILE,
+        json,
+    ))
 }
 
 /// The scenario: constant arrival rate, or ramping from 0 over `rampUp` and holding.
