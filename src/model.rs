@@ -219,11 +219,69 @@ impl Resources {
     }
 }
 
-/// Where results go.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Where results go, and what makes the test pass.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Results {
     pub persistent_volume_claim: Option<String>,
     pub ttl_seconds_after_finished: Option<u32>,
+    /// The pass/fail criteria `perfplan report` evaluates over every generator's
+    /// merged samples, in the plan's order.
+    pub thresholds: Vec<Threshold>,
+}
+
+/// One pass/fail criterion over the merged samples of the whole test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    /// Only the samples of this request (k6's `name` tag, a JMeter sampler label,
+    /// a Gatling request name); `None` for every sample.
+    pub request: Option<String>,
+    pub check: Check,
+}
+
+/// What a [`Threshold`] checks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Check {
+    /// The response-time statistic is at most this.
+    Latency { stat: LatencyStat, at_most: Duration },
+    /// Failed samples over all samples is at most this fraction (0 to 1).
+    ErrorRate { at_most: f64 },
+    /// Samples per second, over the time from the first sample's start to the last
+    /// sample's end across every generator, is at least this.
+    Throughput { at_least_per_second: f64 },
+}
+
+/// A response-time statistic a threshold can bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LatencyStat {
+    P50,
+    P90,
+    P95,
+    P99,
+    Max,
+}
+
+impl LatencyStat {
+    /// The name users write in a plan and read in a report: `p95`, `max`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LatencyStat::P50 => "p50",
+            LatencyStat::P90 => "p90",
+            LatencyStat::P95 => "p95",
+            LatencyStat::P99 => "p99",
+            LatencyStat::Max => "max",
+        }
+    }
+
+    /// The percentile as a fraction (`p95` is 0.95; `max` is 1).
+    pub fn quantile(self) -> f64 {
+        match self {
+            LatencyStat::P50 => 0.50,
+            LatencyStat::P90 => 0.90,
+            LatencyStat::P95 => 0.95,
+            LatencyStat::P99 => 0.99,
+            LatencyStat::Max => 1.0,
+        }
+    }
 }
 
 /// A validated metrics output: supported by the plan's tool, its URL parsed, its

@@ -213,3 +213,54 @@ pub fn template(plan: &Plan, component: Component, spec: PodSpec) -> PodTemplate
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(script: &str) -> Plan {
+        let text = format!(
+            "perfplan: v1\nname: shop\ntool: k6\nscript: {script}\n\
+             load: {{users: 10, generators: 1, duration: 1m}}\ntarget: {{url: \"https://10.0.0.1\"}}\n"
+        );
+        match crate::validate(&crate::Source::new("p.yaml", text, ".")) {
+            Ok(v) => v.plan,
+            Err(r) => panic!("{r}"),
+        }
+    }
+
+    /// A script in a ConfigMap the plan does not own mounts that one key only: the
+    /// other keys of a shared ConfigMap (other teams' scripts, perhaps credentials)
+    /// stay out of the load generators. Kills the mutant that deletes `items`.
+    #[test]
+    fn an_existing_config_map_mounts_only_the_scripts_key() {
+        let plan = plan("{configMap: shared-scripts, key: t.js}");
+        assert!(script_config_map(&plan).is_none());
+        let volume = script_volume(&plan);
+        assert_eq!(volume.name, SCRIPT_VOLUME);
+        let source = volume.config_map.expect("a ConfigMap volume");
+        assert_eq!(source.name, "shared-scripts");
+        assert_eq!(
+            source.items,
+            Some(vec![KeyToPath {
+                key: "t.js".to_owned(),
+                path: "t.js".to_owned(),
+                mode: None,
+            }])
+        );
+        assert_eq!(script_path(&plan), "/etc/perfplan/script/t.js");
+    }
+
+    /// The kubelet's `$(NAME)` expansion and `$$` escape: every `$` is doubled, so
+    /// the container sees the plan's text unchanged, and nothing else is touched.
+    #[test]
+    fn literal_doubles_every_dollar_and_nothing_else() {
+        assert_eq!(literal("/$(SECRET)/$$/${HOME}$"), "/$$(SECRET)/$$$$/$${HOME}$$");
+        assert_eq!(literal("plain 'text' \"q\" `x` ;"), "plain 'text' \"q\" `x` ;");
+        assert_eq!(literal(""), "");
+        let e = env("TARGET_URL", "https://h/$(POD_IP)");
+        assert_eq!(e.name, "TARGET_URL");
+        assert_eq!(e.value.as_deref(), Some("https://h/$$(POD_IP)"));
+        assert!(e.value_from.is_none());
+    }
+}

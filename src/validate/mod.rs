@@ -144,6 +144,7 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
         results: model::Results {
             persistent_volume_claim: spec.results.persistent_volume_claim.as_ref().map(|n| n.0.clone()),
             ttl_seconds_after_finished: spec.results.ttl_seconds_after_finished,
+            thresholds: Vec::new(),
         },
         metrics: match metrics {
             Some(m) => Some(m?),
