@@ -42,6 +42,7 @@ pub fn lint(plan: &Plan) -> Vec<Lint> {
         }
     }
     out.extend(api_egress(plan));
+    out.extend(results_volume(plan));
     if plan.tool() == Tool::K6 {
         if plan.regions.is_empty() {
             out.extend(k6_capacity(plan));
@@ -355,6 +356,25 @@ fn api_egress(plan: &Plan) -> Vec<Lint> {
         message: "the Gatling master may reach any address on ports 443 and 6443: the plan does not say where the API server is".to_owned(),
         help: "set `gatling.apiServer` to the `kubernetes` Service's cluster IP and its endpoints, e.g. `[10.96.0.1/32, 172.20.0.10/32]` \
                (`kubectl get service,endpoints kubernetes -n default`)"
+            .to_owned(),
+    }]
+}
+
+/// Thresholds with nowhere to keep the samples they judge: without a
+/// PersistentVolumeClaim the results live in each pod's emptyDir, which Kubernetes
+/// deletes when the pod ends, so `perfplan report` would have nothing to read.
+fn results_volume(plan: &Plan) -> Vec<Lint> {
+    if plan.results.thresholds.is_empty() || plan.results.persistent_volume_claim.is_some() {
+        return Vec::new();
+    }
+    vec![Lint {
+        code: codes::LINT_RESULTS_VOLUME,
+        path: vec!["results", "thresholds"],
+        message: "the thresholds cannot be judged: without `results.persistentVolumeClaim` every generator's samples \
+                  are deleted with its pod"
+            .to_owned(),
+        help: "set `results.persistentVolumeClaim` to a ReadWriteMany claim in the plan's namespace; after the test, \
+               copy the results out and run `perfplan report RESULTS_DIR --plan PLAN`"
             .to_owned(),
     }]
 }

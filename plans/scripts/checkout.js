@@ -7,12 +7,13 @@ const base = __ENV.TARGET_URL;
 
 export default function () {
   group('browse', () => {
-    const res = http.get(`${base}/products?page=1`);
+    const res = http.get(`${base}/products?page=1`, { tags: { name: 'products' } });
     check(res, { 'catalogue 200': (r) => r.status === 200 });
   });
   group('checkout', () => {
     const res = http.post(`${base}/cart`, JSON.stringify({ sku: 'SKU-1', qty: 1 }), {
       headers: { 'Content-Type': 'application/json' },
+      tags: { name: 'cart' }, // the request's name in results and thresholds
     });
     check(res, { 'added to cart': (r) => r.status === 201 });
   });

@@ -139,6 +139,8 @@ codes! {
     METRICS_PORT_NOT_ALLOWED = "perfplan::metrics::port_not_allowed";
     /// Metrics credentials name keys the output cannot use, or only half of a user name/password pair.
     METRICS_CREDENTIALS = "perfplan::metrics::credentials";
+    /// A `results.thresholds` limit is not usable (a bad or zero duration, an empty block, a bad request name).
+    RESULTS_THRESHOLD = "perfplan::results::threshold";
     /// Two regions have the same name.
     REGIONS_DUPLICATE = "perfplan::regions::duplicate";
     /// Regions do not say how to split the load: `share` and `users` mixed, or users that do not add up.
@@ -157,4 +159,6 @@ codes! {
     LINT_API_EGRESS = "perfplan::lint::api_egress";
     /// A `baseline` plan without `resources` runs on the small defaults (a warning).
     LINT_RESOURCES = "perfplan::lint::resources";
+    /// The plan sets thresholds but keeps no results for `perfplan report` to judge.
+    LINT_RESULTS_VOLUME = "perfplan::lint::results_volume";
 }

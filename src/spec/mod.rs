@@ -13,6 +13,7 @@ mod load;
 mod operations;
 mod security;
 mod target;
+mod thresholds;
 mod tools;
 
 use schemars::JsonSchema;
@@ -26,6 +27,7 @@ pub use operations::{
 };
 pub use security::{Posture, Resources, Security};
 pub use target::{AllowRule, LabelSelector, Target};
+pub use thresholds::{LatencyLimits, RequestThresholds, Thresholds};
 pub use tools::{GatlingMode, GatlingOptions, JmeterOptions, K6Options, K6Workload, RmiOptions};
 
 /// A perfplan: one distributed load test, declared once, compiled for its tool.

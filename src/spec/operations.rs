@@ -314,6 +314,10 @@ pub struct Results {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 31_536_000))]
     pub ttl_seconds_after_finished: Option<u32>,
+    /// What makes the test pass: latency, error-rate and throughput limits over the
+    /// merged samples of every generator, judged by `perfplan report`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<super::Thresholds>,
 }
 
 /// Real-time metrics: where every load generator streams its samples while the test

@@ -160,6 +160,7 @@ fn controller(plan: &Plan) -> Job {
          {secrets}\
          exec jmeter -n -t \"$TEST_PLAN\" -q {HOSTS_FILE} -r -X \\\n\
          \x20 -j {res}/jmeter.log -l {res}/results.jtl -e -o {res}/report \\\n\
+         \x20 -Jjmeter.save.saveservice.output_format=csv -Jjmeter.save.saveservice.hostname=true \\\n\
          \x20 -Djava.rmi.server.hostname=\"$POD_IP\" -Djava.io.tmpdir={tmp} \\\n\
          \x20 -Jclient.rmi.localport={client_port} -Jclient.tries=12 -Jclient.retries_delay=5000 \\\n\
          \x20 -Jclient.continue_on_fail=false \\\n\

@@ -74,6 +74,9 @@ pub const API_PORT: u16 = 6565;
 /// percentiles. It needs no Kubernetes API access. The waiting and resuming is a k6
 /// script ([`STARTER_SCRIPT`]) run by the runners' own image: one process, every
 /// resume in flight at once (up to [`RESUME_FAN_OUT`]).
+/// The runner's raw samples in its results folder, the file `perfplan report` reads.
+pub const SAMPLES_FILE: &str = "samples.csv.gz";
+
 fn starter(plan: &Plan, script: &ConfigMap) -> Job {
     let runner = meta::names(plan).object(Component::Runner.as_str());
     let fan_out = plan.load.generators.clamp(1, RESUME_FAN_OUT);
@@ -295,6 +298,11 @@ fn load_args(plan: &Plan, per_runner: Option<&Splits>, options: Option<&ConfigMa
         "--no-usage-report".to_owned(),
         "--summary-export".to_owned(),
         format!("{}/summary.json", pod::RESULTS_DIR),
+        // Every request's raw samples, for `perfplan report`: k6's CSV output gzips
+        // when the name ends in `.gz` (about 1/10 the size) and writes millisecond
+        // timestamps with K6_CSV_TIME_FORMAT (common_env).
+        "--out".to_owned(),
+        format!("csv={}/{SAMPLES_FILE}", pod::RESULTS_DIR),
     ];
     if let LoadModel::Users(total) = plan.load.model {
         let users = per_runner.map_or(total, |s| s.users.base());
@@ -420,6 +428,9 @@ fn common_env(plan: &Plan) -> Vec<EnvVar> {
         pod::env("RUNNERS_TOTAL", plan.load.generators.to_string()),
         pod::env("VU_COUNT", plan.load.total_users().to_string()),
         pod::env("TARGET_URL", plan.target.url_text()),
+        // Sub-second sample times, so `perfplan report`'s throughput and start
+        // times are not rounded to whole seconds (k6's CSV default is `unix`).
+        pod::env("K6_CSV_TIME_FORMAT", "unix_milli"),
     ];
     if let Some(m) = &plan.metrics
         && m.output == MetricsOutput::PrometheusRemoteWrite

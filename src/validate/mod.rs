@@ -12,6 +12,7 @@ mod rules;
 mod schema_errors;
 mod script;
 mod target;
+mod thresholds;
 
 use crate::diag::{Diagnostic, Report, Source, Span, codes};
 use crate::model::{self, Plan};
@@ -128,6 +129,7 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
         .as_ref()
         .map(|m| metrics::check(ctx, spec.tool, m, restricted));
     let regions = regions::check(ctx, &spec.regions, &spec.name, shape, load.as_ref());
+    let thresholds = thresholds::check(ctx, spec.results.thresholds.as_ref());
     Some(Plan {
         name: spec.name.clone(),
         namespace: spec.namespace.clone(),
@@ -144,7 +146,7 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
         results: model::Results {
             persistent_volume_claim: spec.results.persistent_volume_claim.as_ref().map(|n| n.0.clone()),
             ttl_seconds_after_finished: spec.results.ttl_seconds_after_finished,
-            thresholds: Vec::new(),
+            thresholds: thresholds?,
         },
         metrics: match metrics {
             Some(m) => Some(m?),

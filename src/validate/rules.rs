@@ -21,6 +21,10 @@ pub const RESERVED_JMETER_PROPERTIES: &[&str] = &[
     "target.protocol",
     "shard",
     "shards",
+    // The controller's results.jtl is what `perfplan report` reads: CSV, and each
+    // sample naming the worker that ran it.
+    "jmeter.save.saveservice.output_format",
+    "jmeter.save.saveservice.hostname",
 ];
 
 /// The workload shape, with the tool block's defaults applied.
