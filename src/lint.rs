@@ -318,7 +318,7 @@ fn k6_capacity(plan: &Plan) -> Vec<Lint> {
             ),
         });
     }
-    if let Some(memory) = bytes(&plan.resources.memory)
+    if let Some(memory) = crate::quantity::bytes(&plan.resources.memory)
         && per_runner as f64 * K6_BYTES_PER_VU > memory
     {
         let needed = (per_runner as f64 * K6_BYTES_PER_VU / (1024.0 * 1024.0 * 1024.0)).ceil();
@@ -377,33 +377,6 @@ fn results_volume(plan: &Plan) -> Vec<Lint> {
                copy the results out and run `perfplan report RESULTS_DIR --plan PLAN`"
             .to_owned(),
     }]
-}
-
-/// A Kubernetes memory quantity in bytes (`4Gi`, `1500M`, `2e9`).
-pub fn bytes(quantity: &str) -> Option<f64> {
-    let q = quantity.trim();
-    let split = q
-        .find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
-        .unwrap_or(q.len());
-    let (number, suffix) = q.split_at(split);
-    let factor = match suffix {
-        "" => 1.0,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "Ei" => 1024f64.powi(6),
-        _ => return None,
-    };
-    number.parse::<f64>().ok().map(|n| n * factor)
 }
 
 #[cfg(test)]
@@ -466,13 +439,5 @@ mod tests {
             .replace("${__P(metrics.url)}", "http://influx:8086/write")
             .replace("__P(metrics.", "__P(other.");
         assert!(!backend_listeners(&literal)[0].1);
-    }
-
-    #[test]
-    fn memory_quantities() {
-        assert_eq!(bytes("1Gi"), Some(1024.0 * 1024.0 * 1024.0));
-        assert_eq!(bytes("1500M"), Some(1.5e9));
-        assert_eq!(bytes("2e9"), Some(2e9));
-        assert_eq!(bytes("4x"), None);
     }
 }

@@ -211,7 +211,7 @@ impl Resources {
     /// `-Xmx1g`/`-Xmx1G` on the command line whatever the limit, which wins over
     /// `-XX:MaxRAMPercentage`, so the tools are given an explicit `-Xmx` instead.
     pub fn jvm_heap_mib(&self) -> u64 {
-        let bytes = crate::lint::bytes(&self.memory).unwrap_or(0.0);
+        let bytes = crate::quantity::bytes(&self.memory).unwrap_or(0.0);
         // Validated quantities are far below 2^53 bytes.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let mib = (bytes * 0.75 / 1_048_576.0) as u64;

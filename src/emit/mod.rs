@@ -184,7 +184,7 @@ pub fn compile_regions(plan: &crate::Plan) -> Vec<(crate::model::Region, Bundle)
 }
 
 fn compile_one(plan: &crate::Plan) -> Bundle {
-    let mut topology = crate::lower::lower(plan);
+    let mut topology = crate::tools::lower(plan);
     crate::placement::apply(plan, &mut topology);
     Bundle::new(&crate::posture::secure(plan, topology))
 }

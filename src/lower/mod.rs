@@ -1,4 +1,4 @@
-//! Stage 4, lowering: a [`Plan`] becomes a [`Topology`], the Kubernetes objects its
+//! Stage 4, lowering: a [`Plan`](crate::model::Plan) becomes a [`Topology`], the Kubernetes objects its
 //! tool needs (one file per tool in [`crate::tools`]) plus the traffic between them.
 //!
 //! Lowering builds pods without any security settings; [`crate::posture`] applies
@@ -10,8 +10,6 @@ pub mod pod;
 pub mod shell;
 pub mod workload;
 
-use crate::model::Plan;
-use crate::names::Shape;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, PodSpec, Service, ServiceAccount};
@@ -136,15 +134,4 @@ pub struct Topology {
     pub flows: Vec<Flow>,
     /// The component (if any) whose init container calls the Kubernetes API.
     pub api_client: Option<Component>,
-}
-
-/// Lower a plan with the tool its shape names.
-pub fn lower(plan: &Plan) -> Topology {
-    let mut topology = match plan.shape {
-        Shape::Jmeter => crate::tools::jmeter::lower(plan),
-        Shape::K6(workload) => crate::tools::k6::lower(plan, workload),
-        Shape::Gatling(mode) => crate::tools::gatling::lower(plan, mode),
-    };
-    metrics::attach(plan, &mut topology);
-    topology
 }

@@ -4,7 +4,9 @@ pub mod gatling;
 pub mod jmeter;
 pub mod k6;
 
+use crate::lower::Topology;
 use crate::model::{LoadModel, Plan};
+use crate::names::Shape;
 use crate::split::{LoadSplit, shell_share};
 use k8s_openapi::api::core::v1::EnvVar;
 use std::collections::BTreeMap;
@@ -82,6 +84,19 @@ impl Splits {
         };
         BTreeMap::from([(crate::lower::meta::SPLIT.to_owned(), text)])
     }
+}
+
+/// Stage 4's entry point: lower a plan with the tool its shape names, then attach
+/// the live-metrics settings every tool shares. The dispatch lives here, beside the
+/// tools, so that `lower/` holds only shared builders and imports nothing above it.
+pub fn lower(plan: &Plan) -> Topology {
+    let mut topology = match plan.shape {
+        Shape::Jmeter => jmeter::lower(plan),
+        Shape::K6(workload) => k6::lower(plan, workload),
+        Shape::Gatling(mode) => gatling::lower(plan, mode),
+    };
+    crate::lower::metrics::attach(plan, &mut topology);
+    topology
 }
 
 /// Whole seconds of a validated duration (validation accepts whole seconds only).

@@ -239,7 +239,7 @@ pub(super) fn resources(ctx: &mut Ctx, spec: &PlanSpec) -> Option<model::Resourc
         ("cpu", &r.cpu.0, 0.01, "`10m` of a CPU"),
         ("memory", &r.memory.0, 64.0 * 1024.0 * 1024.0, "`64Mi`"),
     ] {
-        if crate::lint::bytes(q).is_some_and(|v| v > 0.0 && v < floor) {
+        if crate::quantity::bytes(q).is_some_and(|v| v > 0.0 && v < floor) {
             ok = false;
             ctx.push(
                 Diagnostic::error(
