@@ -23,6 +23,7 @@ pub mod cluster;
 pub mod diag;
 pub mod diff;
 pub mod emit;
+pub mod explain;
 pub mod lint;
 pub mod lower;
 pub mod model;

@@ -5,6 +5,7 @@
 
 mod compile;
 mod diff;
+mod explain;
 mod init;
 mod schema;
 mod validate;
@@ -32,6 +33,7 @@ enum Command {
     Validate(validate::Args),
     Compile(compile::Args),
     Diff(diff::Args),
+    Explain(explain::Args),
     Schema(schema::Args),
     Init(init::Args),
 }
@@ -71,6 +73,7 @@ pub fn run(cli: Cli) -> Status {
         Command::Validate(args) => validate::run(&ctx, args),
         Command::Compile(args) => compile::run(&ctx, args),
         Command::Diff(args) => diff::run(&ctx, args),
+        Command::Explain(args) => explain::run(&ctx, args),
         Command::Schema(args) => schema::run(args),
         Command::Init(args) => init::run(args),
     };

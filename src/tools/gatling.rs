@@ -26,6 +26,22 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 
+/// How the generators start together, for `perfplan explain`.
+pub fn start_barrier(plan: &Plan, mode: GatlingMode) -> String {
+    let n = plan.load.generators;
+    match mode {
+        GatlingMode::Independent => format!(
+            "no barrier: each of the {n} runners compiles the simulation and starts its share on its own, so \
+             starts differ by the pods' scheduling and compile times"
+        ),
+        GatlingMode::Cluster => format!(
+            "the master's init container lists the {n} workers' pod IPs through the Kubernetes API (up to {}s); \
+             the master image then drives them over Akka on port {AKKA_PORT}",
+            shell::WAIT_TIMEOUT_SECS
+        ),
+    }
+}
+
 pub const AKKA_PORT: u16 = 2552;
 /// Where the discovery init container writes the worker IPs, one per line.
 const DISCOVERY_DIR: &str = "/etc/perfplan/discovery";

@@ -20,6 +20,17 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, SecretVolumeSource, Volume};
 
+/// How the workers start together, for `perfplan explain`.
+pub fn start_barrier(plan: &Plan) -> String {
+    format!(
+        "the controller's init container waits until all {} workers resolve in DNS (up to {}s); the controller \
+         then starts every worker's engine over RMI (`jmeter -r`), one after another as JMeter's distributed \
+         runner does",
+        plan.load.generators,
+        shell::WAIT_TIMEOUT_SECS
+    )
+}
+
 pub const REGISTRY_PORT: u16 = 1099;
 pub const SERVER_PORT: u16 = 50000;
 /// The first of the three ports the controller listens on for worker callbacks.

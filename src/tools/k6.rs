@@ -74,6 +74,23 @@ pub const API_PORT: u16 = 6565;
 /// percentiles. It needs no Kubernetes API access. The waiting and resuming is a k6
 /// script ([`STARTER_SCRIPT`]) run by the runners' own image: one process, every
 /// resume in flight at once (up to [`RESUME_FAN_OUT`]).
+/// How the runners start together, for `perfplan explain`.
+pub fn start_barrier(plan: &Plan, workload: K6Workload) -> String {
+    let n = plan.load.generators;
+    match workload {
+        K6Workload::IndexedJob => format!(
+            "all {n} runner(s) start paused (`k6 run --paused`); the starter Job waits until every runner's REST \
+             API (port {API_PORT}) reports paused, up to {}s, then resumes them all at once ({} in flight)",
+            shell::WAIT_TIMEOUT_SECS,
+            n.min(RESUME_FAN_OUT)
+        ),
+        K6Workload::Deployment => format!(
+            "no barrier: each of the {n} runners starts its equal share when its pod starts (a soak workload), \
+             then lingers"
+        ),
+    }
+}
+
 /// The runner's raw samples in its results folder, the file `perfplan report` reads.
 pub const SAMPLES_FILE: &str = "samples.csv.gz";
 

@@ -99,6 +99,16 @@ pub fn lower(plan: &Plan) -> Topology {
     topology
 }
 
+/// How the plan's generators start together, in words (`perfplan explain`); each
+/// tool's file says it for its own mechanism.
+pub fn start_barrier(plan: &Plan) -> String {
+    match plan.shape {
+        Shape::Jmeter => jmeter::start_barrier(plan),
+        Shape::K6(workload) => k6::start_barrier(plan, workload),
+        Shape::Gatling(mode) => gatling::start_barrier(plan, mode),
+    }
+}
+
 /// Whole seconds of a validated duration (validation accepts whole seconds only).
 pub fn secs(d: std::time::Duration) -> u64 {
     d.as_secs()
