@@ -40,6 +40,7 @@ pub fn lint(plan: &Plan) -> Vec<Lint> {
             Tool::K6 => out.extend(k6_options(plan, file_name, content)),
             Tool::Gatling => {}
         }
+        out.extend(unread_load(plan, file_name, content));
     }
     out.extend(api_egress(plan));
     out.extend(results_volume(plan));
@@ -127,6 +128,58 @@ fn jmeter_threads(plan: &Plan, file: &str, jmx: &str) -> Vec<Lint> {
                 .to_owned(),
         })
         .collect()
+}
+
+/// A JMeter or Gatling script that never reads the load property its plan's model
+/// sets: an arrival-rate plan whose script ignores `rate` runs every thread or user
+/// unpaced (far above the rate); a users plan whose Gatling simulation ignores `users`
+/// runs its own count on every runner. k6 needs no such check: perfplan sets k6's
+/// scenarios itself. A text search: a property read through a variable is missed
+/// (a false warning, never a false silence about a literal read).
+fn unread_load(plan: &Plan, file: &str, script: &str) -> Option<Lint> {
+    let rate_plan = matches!(plan.load.model, LoadModel::ArrivalRate { .. });
+    let (property, reads, help) = match (plan.tool(), rate_plan) {
+        (Tool::Jmeter, true) => (
+            "rate",
+            reads_jmeter_property(script, "rate"),
+            "pace the thread group with JMeter's stock Precise Throughput Timer: Target throughput \
+             `${__P(rate,1)}`, Throughput period `${__P(rate.unit,1)}`, Test duration `${__P(duration,60)}` (as \
+             plans/scripts/login-rate.jmx does)",
+        ),
+        (Tool::Gatling, true) => (
+            "rate",
+            script.contains("\"rate\""),
+            "inject `constantUsersPerSec(rate / rateUnit)` with `rate` and `rate.unit` read from the system \
+             properties (as plans/scripts/CheckoutSimulation.scala does)",
+        ),
+        (Tool::Gatling, false) => (
+            "users",
+            script.contains("\"users\""),
+            "inject `rampUsers(users)` with `users` read from the system property (`Integer.getInteger(\"users\", 1)`)",
+        ),
+        _ => return None,
+    };
+    (!reads).then(|| Lint {
+        code: codes::LINT_LOAD_PROPERTY,
+        path: vec!["script"],
+        message: format!(
+            "{file} never reads the `{property}` property: each generator would run the script's own load, not \
+             its share of the plan's"
+        ),
+        help: help.to_owned(),
+    })
+}
+
+/// Whether a JMeter test plan reads the property `name` with `${__P(name…)}` or
+/// `${__property(name…)}` (not a longer name such as `rate.unit`).
+fn reads_jmeter_property(jmx: &str, name: &str) -> bool {
+    ["__P(", "__property("].iter().any(|call| {
+        jmx.match_indices(call).any(|(i, _)| {
+            let rest = jmx[i + call.len()..].trim_start();
+            rest.strip_prefix(name)
+                .is_some_and(|after| after.trim_start().starts_with([',', ')']))
+        })
+    })
 }
 
 /// A test plan's Backend Listeners: for each, its client class and whether any of
@@ -382,6 +435,14 @@ fn results_volume(plan: &Plan) -> Vec<Lint> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_jmeter_property_read_is_found_by_its_exact_name() {
+        assert!(reads_jmeter_property("${__P(rate,1)}", "rate"));
+        assert!(reads_jmeter_property("${__property( rate )}", "rate"));
+        assert!(!reads_jmeter_property("${__P(rate.unit,1)}", "rate"));
+        assert!(!reads_jmeter_property("${__P(threads,1)}", "rate"));
+    }
 
     #[test]
     fn thread_groups_reading_the_property_pass_and_literals_do_not() {

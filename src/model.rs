@@ -30,6 +30,8 @@ pub struct Plan {
     pub placement: spec::Placement,
     pub results: Results,
     pub metrics: Option<Metrics>,
+    /// Where DNS lookups may go; empty for the default, kube-dns in `kube-system`.
+    pub dns: Vec<Egress>,
     /// The regions the test runs from; empty for a single-cluster test.
     pub regions: Vec<Region>,
     pub jmeter: Option<JmeterOptions>,

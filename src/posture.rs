@@ -106,10 +106,14 @@ fn network_policies(plan: &Plan, topology: &Topology) -> Vec<NetworkPolicy> {
         policy(
             plan,
             "allow-dns",
-            "DNS lookups through kube-dns",
+            if plan.dns.is_empty() {
+                "DNS lookups through kube-dns"
+            } else {
+                "DNS lookups to the cluster DNS the plan's dns.allow lists"
+            },
             everything,
             None,
-            Some(vec![dns_rule()]),
+            Some(dns_rules(plan)),
         ),
     ];
     for &generator in &topology.load_generators {
@@ -244,6 +248,25 @@ fn policy(
             egress,
         }),
     }
+}
+
+/// DNS egress: the plan's `dns.allow` (each port over UDP and TCP), or kube-dns.
+fn dns_rules(plan: &Plan) -> Vec<NetworkPolicyEgressRule> {
+    if plan.dns.is_empty() {
+        return vec![dns_rule()];
+    }
+    plan.dns
+        .iter()
+        .map(|rule| NetworkPolicyEgressRule {
+            ports: Some(
+                rule.ports
+                    .iter()
+                    .flat_map(|&p| [port(p, "UDP"), port(p, "TCP")])
+                    .collect(),
+            ),
+            ..egress_rule(rule)
+        })
+        .collect()
 }
 
 fn dns_rule() -> NetworkPolicyEgressRule {

@@ -530,3 +530,99 @@ fn find_text(dir: &Path, needle: &str, out: &mut Vec<String>) {
         }
     }
 }
+
+/// An example plan's script, as written in `plans/scripts/`, copied beside a test plan.
+fn example_script(dir: &Path, name: &str) {
+    std::fs::create_dir_all(dir.join("scripts")).unwrap();
+    std::fs::copy(
+        support::root().join("plans/scripts").join(name),
+        dir.join("scripts").join(name),
+    )
+    .unwrap();
+}
+
+/// Requests the target counted per client (each pod has its own address), sorted.
+fn per_client(report: &Value) -> Vec<u64> {
+    let mut counts: Vec<u64> = target(report)["by_client"]
+        .as_object()
+        .expect("per-client counts")
+        .values()
+        .map(|c| c["requests"].as_u64().unwrap())
+        .collect();
+    counts.sort_unstable();
+    counts
+}
+
+/// Arrivals counted at the target: within 10 % of the plan's per generator (unpaced
+/// threads would send thousands; JMeter's timer was seen sending 52 of 50, the
+/// generators' clocks start a little apart from the target's count).
+fn assert_paced(tool: &str, counts: &[u64], per_generator: u64) {
+    eprintln!("{tool}: requests per generator {counts:?}, expected {per_generator} each");
+    for &c in counts {
+        assert!(
+            c * 10 <= per_generator * 11 && c * 10 >= per_generator * 9,
+            "{tool}: {counts:?} requests per generator, expected {per_generator} each"
+        );
+    }
+}
+
+/// The JMeter arrival-rate example as written (`plans/scripts/login-rate.jmx`, the
+/// stock Precise Throughput Timer reading `rate` and `rate.unit`): 10 arrivals/s over
+/// 2 workers for 10 s is 50 requests from each worker, not what 10 unpaced threads
+/// would send.
+#[test]
+fn jmeter_arrival_rate_is_paced_by_the_example_script() {
+    let tools = real_tools("jmeter");
+    let dir = tempfile::tempdir().unwrap();
+    example_script(dir.path(), "login-rate.jmx");
+    let plan = "perfplan: v1\nname: e2e\nnamespace: perf-testing\ntool: jmeter\nscript: scripts/login-rate.jmx\n\
+                load:\n  arrivalRate: {rate: 10, timeUnit: 1s, maxUsers: 10}\n  generators: 2\n  duration: 10s\n\
+                target:\n  url: http://target.test:8080\n  allow:\n    - cidr: 127.77.2.1/32\n\
+                resources: {cpu: \"1\", memory: 512Mi}\njmeter:\n  rmi: {ssl: false}\n";
+    let plan = support::plan_from_text(plan, dir.path());
+    let bundle = dir.path().join("bundle");
+    perfplan::emit::write_folder(&bundle, &support::folder_files(&plan)).unwrap();
+    let (report, code) = run(&bundle, &tools, 300);
+    assert_eq!(
+        job_status(&report, "e2e-jmeter-controller"),
+        "Complete",
+        "{report:#}"
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        target(&report)["by_path"]["/login"].as_u64(),
+        Some(per_client(&report).iter().sum())
+    );
+    let counts = per_client(&report);
+    assert_eq!(counts.len(), 2, "both workers send: {counts:?}");
+    assert_paced("jmeter", &counts, 50);
+}
+
+/// The Gatling arrival-rate example as written (`plans/scripts/CheckoutSimulation.scala`
+/// injecting `constantUsersPerSec(rate / rate.unit)`): 10 arrivals/s over 2 runners
+/// for 10 s is 50 visits from each runner.
+#[test]
+fn gatling_arrival_rate_is_paced_by_the_example_simulation() {
+    let tools = real_tools("gatling");
+    let dir = tempfile::tempdir().unwrap();
+    example_script(dir.path(), "CheckoutSimulation.scala");
+    let plan = "perfplan: v1\nname: e2e\nnamespace: perf-testing\ntool: gatling\n\
+                script: scripts/CheckoutSimulation.scala\n\
+                load:\n  arrivalRate: {rate: 10, maxUsers: 50}\n  generators: 2\n  duration: 10s\n\
+                target:\n  url: http://target.test:8080\n  allow:\n    - cidr: 127.77.2.1/32\n\
+                resources: {cpu: \"1\", memory: 1Gi}\n\
+                gatling:\n  simulationClass: shop.CheckoutSimulation\n  mode: independent\n";
+    let plan = support::plan_from_text(plan, dir.path());
+    let bundle = dir.path().join("bundle");
+    perfplan::emit::write_folder(&bundle, &support::folder_files(&plan)).unwrap();
+    let (report, code) = run(&bundle, &tools, 400);
+    assert_eq!(
+        job_status(&report, "e2e-gatling-runner"),
+        "Complete",
+        "{report:#}"
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let counts = per_client(&report);
+    assert_eq!(counts.len(), 2, "both runners send: {counts:?}");
+    assert_paced("gatling", &counts, 50);
+}

@@ -139,6 +139,8 @@ codes! {
     METRICS_PORT_NOT_ALLOWED = "perfplan::metrics::port_not_allowed";
     /// Metrics credentials name keys the output cannot use, or only half of a user name/password pair.
     METRICS_CREDENTIALS = "perfplan::metrics::credentials";
+    /// A `dns.allow` entry is not usable (malformed, or reaching the cloud metadata address or every address).
+    DNS_ALLOW = "perfplan::dns::allow";
     /// A `results.thresholds` limit is not usable (a bad or zero duration, an empty block, a bad request name).
     RESULTS_THRESHOLD = "perfplan::results::threshold";
     /// Two regions have the same name.
@@ -161,4 +163,6 @@ codes! {
     LINT_RESOURCES = "perfplan::lint::resources";
     /// The plan sets thresholds but keeps no results for `perfplan report` to judge.
     LINT_RESULTS_VOLUME = "perfplan::lint::results_volume";
+    /// A JMeter or Gatling script never reads the load property (`rate`, `users`) its plan sets.
+    LINT_LOAD_PROPERTY = "perfplan::lint::load_property";
 }

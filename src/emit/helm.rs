@@ -331,6 +331,14 @@ fn common_unmapped(plan: &Plan) -> Vec<Unmapped> {
                 .to_owned(),
         });
     }
+    if !plan.dns.is_empty() {
+        out.push(Unmapped {
+            path: vec!["dns"],
+            message: format!("{chart} has no key for where DNS lookups go"),
+            help: "check the chart's NetworkPolicy settings for DNS; perfplan's bundle allows exactly `dns.allow`"
+                .to_owned(),
+        });
+    }
     if let Some(m) = &plan.metrics {
         out.push(Unmapped {
             path: vec!["metrics"],

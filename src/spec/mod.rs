@@ -112,6 +112,12 @@ pub struct PlanSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<Metrics>,
 
+    /// Where the test's pods resolve names. Without it, DNS may go only to the pods
+    /// labelled `k8s-app: kube-dns` in `kube-system` on port 53, which is where
+    /// kubeadm, EKS, GKE and AKS run the cluster DNS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<Dns>,
+
     /// Run the test from several regions or clusters at once: one bundle per region,
     /// the total load split exactly across regions, then across each region's
     /// generators. Without it the test runs from one cluster.
@@ -189,6 +195,19 @@ pub struct ExistingScript {
     /// Key inside the ConfigMap that holds the script; its extension must match the tool.
     #[schemars(length(min = 1, max = 253), regex(pattern = r"^[-._a-zA-Z0-9]+$"))]
     pub key: String,
+}
+
+/// The cluster DNS the test's pods may reach, for clusters where it is not kube-dns
+/// in `kube-system`: NodeLocal DNSCache (`[{cidr: 169.254.20.10/32}]`), OpenShift
+/// (`[{namespace: openshift-dns, podSelector: {matchLabels:
+/// {dns.operator.openshift.io/daemonset-dns: default}}, ports: [5353]}]`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Dns {
+    /// Where DNS lookups may go, written like `target.allow`; `ports` default to 53
+    /// and each port is allowed over UDP and TCP. This replaces the kube-dns default.
+    #[schemars(length(min = 1, max = 16))]
+    pub allow: Vec<AllowRule>,
 }
 
 /// The name of a Kubernetes object (DNS-1123 subdomain).

@@ -31,8 +31,9 @@ pub fn start_barrier(plan: &Plan, mode: GatlingMode) -> String {
     let n = plan.load.generators;
     match mode {
         GatlingMode::Independent => format!(
-            "no barrier: each of the {n} runners compiles the simulation and starts its share on its own, so \
-             starts differ by the pods' scheduling and compile times"
+            "each of the {n} runners waits until all {n} runners' DNS names resolve (every 2s, up to {}s), \
+             then compiles the simulation and starts its share, so starts differ by the compile times",
+            shell::WAIT_TIMEOUT_SECS
         ),
         GatlingMode::Cluster => format!(
             "the master's init container lists the {n} workers' pod IPs through the Kubernetes API (up to {}s); \

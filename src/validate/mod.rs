@@ -4,6 +4,7 @@
 //! and stop; else every semantic error. A later stage never reports noise caused by
 //! an earlier stage's problem.
 
+mod dns;
 mod fast_path;
 mod load;
 mod metrics;
@@ -130,6 +131,7 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
         .map(|m| metrics::check(ctx, spec.tool, m, restricted));
     let regions = regions::check(ctx, &spec.regions, &spec.name, shape, load.as_ref());
     let thresholds = thresholds::check(ctx, spec.results.thresholds.as_ref());
+    let dns = dns::check(ctx, spec.dns.as_ref());
     Some(Plan {
         name: spec.name.clone(),
         namespace: spec.namespace.clone(),
@@ -152,6 +154,7 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
             Some(m) => Some(m?),
             None => None,
         },
+        dns: dns?,
         regions: regions?,
         jmeter: if spec.tool == Tool::Jmeter {
             Some(jmeter?)

@@ -257,7 +257,12 @@ fn url(ctx: &mut Ctx, e: &Endpoint, text: &str) -> Option<Url> {
 }
 
 /// One `allow` entry → its peer and ports.
-fn allow_rule(ctx: &mut Ctx, e: &Endpoint, i: usize, rule: &AllowRule) -> Option<(Peer, Vec<u16>)> {
+pub(super) fn allow_rule(
+    ctx: &mut Ctx,
+    e: &Endpoint,
+    i: usize,
+    rule: &AllowRule,
+) -> Option<(Peer, Vec<u16>)> {
     let index = i.to_string();
     let path = [e.base, "allow", index.as_str()];
     let err = |ctx: &mut Ctx, field: &str, message: String, help: &str| {

@@ -303,7 +303,14 @@ pub fn needed(
                 *f == from && *t == to_component && ports.iter().any(|(a, b)| (*a..=*b).contains(&port))
             })
     });
-    let dns = to.name() == "pod kube-dns" && port == 53;
+    // DNS: kube-dns on 53 by default; with `dns.allow`, exactly its entries, over UDP and TCP.
+    let dns = if plan.dns.is_empty() {
+        to.name() == "pod kube-dns" && port == 53
+    } else {
+        to_component.is_none()
+            && ["UDP", "TCP"].contains(&protocol)
+            && egress_matches(&plan.dns, &plan.namespace, to, port, "TCP")
+    };
     let load = to_component.is_none()
         && from == load_generator(plan.shape)
         && egress_matches(&plan.target.egress, &plan.namespace, to, port, protocol);
@@ -398,7 +405,8 @@ pub fn others(plan: &Plan) -> Vec<Endpoint> {
         .target
         .egress
         .iter()
-        .chain(plan.metrics.iter().flat_map(|m| m.egress.iter()));
+        .chain(plan.metrics.iter().flat_map(|m| m.egress.iter()))
+        .chain(plan.dns.iter());
     for (i, e) in egress.enumerate() {
         let n = 100 + 3 * i as u8;
         match &e.peer {
