@@ -36,6 +36,7 @@ pub mod split;
 pub mod starter;
 pub mod tools;
 pub mod validate;
+pub mod version;
 
 pub use diag::{Diagnostic, Report, Severity, Source};
 pub use emit::{Bundle, Manifest, compile};
