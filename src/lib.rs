@@ -30,6 +30,7 @@ pub mod names;
 pub mod parse;
 pub mod placement;
 pub mod posture;
+pub mod reference;
 pub mod schema;
 pub mod spec;
 pub mod split;
