@@ -32,12 +32,14 @@ pub mod parse;
 pub mod placement;
 pub mod posture;
 pub mod quantity;
+pub mod reference;
 pub mod schema;
 pub mod spec;
 pub mod split;
 pub mod starter;
 pub mod tools;
 pub mod validate;
+pub mod version;
 
 pub use diag::{Diagnostic, Report, Severity, Source};
 pub use emit::{Bundle, Manifest, compile};

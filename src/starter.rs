@@ -39,6 +39,10 @@ pub fn starter(tool: Tool) -> Starter {
 /// modeline overrides any schema an editor is configured with).
 pub const SCHEMA_FILE: &str = "perfplan.schema.json";
 
+/// The plan file `perfplan init` writes; `schema/catalog.json` matches it, so editors
+/// that read the SchemaStore catalog check it without the modeline.
+pub const PLAN_FILE: &str = "perfplan.yaml";
+
 const HEADER: &str = "\
 # yaml-language-server: $schema=./perfplan.schema.json
 # A perfplan: validate with `perfplan validate perfplan.yaml`,

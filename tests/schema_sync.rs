@@ -36,13 +36,81 @@ fn example_plans_carry_the_schema_modeline() {
     }
 }
 
+/// `schema/catalog.json` is a SchemaStore catalog entry that agrees with the schema:
+/// same name and description, the schema's own URL (`$id`, ending in the published
+/// file name), and file patterns that match the plan `perfplan init` writes and are
+/// the ones the README documents.
 #[test]
-fn readme_lists_every_diagnostic_code() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let missing: Vec<&str> = perfplan::diag::codes::ALL
+fn catalog_entry_agrees_with_the_schema() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let catalog: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("schema/catalog.json")).unwrap()).unwrap();
+    assert_eq!(
+        catalog["$schema"],
+        "https://json.schemastore.org/schema-catalog.json"
+    );
+    assert_eq!(catalog["version"], 1);
+    let entries = catalog["schemas"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "one entry: perfplan's");
+    let entry = &entries[0];
+    let schema = perfplan::schema::schema_value();
+    assert_eq!(entry["name"], schema["title"]);
+    assert_eq!(entry["description"], schema["description"]);
+    let url = entry["url"].as_str().unwrap();
+    assert_eq!(url, schema["$id"], "the catalog points at the schema's own $id");
+    let published_name = Path::new(perfplan::schema::SCHEMA_PATH)
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        url.ends_with(&format!("/{published_name}")),
+        "{url} is not {published_name}"
+    );
+    assert_eq!(published_name, perfplan::starter::SCHEMA_FILE);
+
+    let patterns: Vec<&str> = entry["fileMatch"]
+        .as_array()
+        .unwrap()
         .iter()
-        .map(|(code, _)| code.as_str())
-        .filter(|code| !readme.contains(&format!("`{code}`")))
+        .map(|p| p.as_str().unwrap())
         .collect();
-    assert!(missing.is_empty(), "README lacks codes: {missing:?}");
+    for name in [
+        perfplan::starter::PLAN_FILE,
+        "perfplan.yml",
+        "checkout.perfplan.yaml",
+    ] {
+        assert!(
+            patterns.iter().any(|p| glob(p, name)),
+            "no fileMatch pattern matches {name}"
+        );
+    }
+    for name in [
+        perfplan::starter::SCHEMA_FILE,
+        "values.yaml",
+        "kustomization.yaml",
+    ] {
+        assert!(
+            !patterns.iter().any(|p| glob(p, name)),
+            "a fileMatch pattern matches {name}"
+        );
+    }
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    for pattern in &patterns {
+        assert!(
+            readme.contains(&format!("`{pattern}`")),
+            "the README does not name `{pattern}`"
+        );
+    }
+}
+
+/// `*` matches any run of characters; everything else matches itself (the subset of
+/// SchemaStore's globs the entry uses).
+fn glob(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, tail)) => name
+            .strip_prefix(head)
+            .is_some_and(|rest| (0..=rest.len()).any(|i| rest.is_char_boundary(i) && glob(tail, &rest[i..]))),
+    }
 }

@@ -13,8 +13,14 @@ tools/real-tools.sh all >/dev/null
 # tests/api_server.rs runs a real kube-apiserver and etcd, built from Go modules on first
 # use (about 15 minutes on 2 cores) and cached outside the checkout.
 tools/apiserver.sh install >/dev/null
+# The editor check runs the real yaml-language-server (npm, pinned), installed on first use
+# with the Node.js the machine has, cached outside the checkout like the tools above.
+python3 tools/yaml-ls-check.py --install >/dev/null
 # The local kubelet's own checks (controllers, volumes, DNS, read-only roots, broken bundles).
 python3 tests/harness/selftest.py
 # The cluster feature adds the live-diff client; its tests run against a local fake API server.
 cargo test --locked --features cluster
+# An init plan in the real yaml-language-server, offline: completion and a misspelt key
+# (uses target/debug/perfplan, which cargo test just built; a few seconds).
+python3 tools/yaml-ls-check.py
 tools/conformance.sh

@@ -33,7 +33,7 @@ pub(super) fn run(args: Args) -> CliResult {
         print!("{}", starter.plan);
         return Ok(Status::Ok);
     }
-    let plan_path = args.dir.join("perfplan.yaml");
+    let plan_path = args.dir.join(crate::starter::PLAN_FILE);
     let script_path = args.dir.join(starter.script_path);
     let schema_path = args.dir.join(crate::starter::SCHEMA_FILE);
     // Never overwrite a user's file: check both before writing either.

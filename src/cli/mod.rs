@@ -4,9 +4,11 @@
 //! `diff`, differences), 2 usage or I/O errors.
 
 mod compile;
+mod completions;
 mod diff;
 mod explain;
 mod init;
+mod man;
 mod schema;
 mod validate;
 
@@ -18,7 +20,7 @@ use std::process::ExitCode;
 
 /// Compile one declarative perfplan.yaml into a distributed load test on Kubernetes.
 #[derive(Debug, Parser)]
-#[command(name = "perfplan", version, about, max_term_width = 100)]
+#[command(name = "perfplan", version = crate::version::LONG, about, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,6 +38,8 @@ enum Command {
     Explain(explain::Args),
     Schema(schema::Args),
     Init(init::Args),
+    Completions(completions::Args),
+    Man(man::Args),
 }
 
 /// Diagnostics for people or for programs.
@@ -76,6 +80,8 @@ pub fn run(cli: Cli) -> Status {
         Command::Explain(args) => explain::run(&ctx, args),
         Command::Schema(args) => schema::run(args),
         Command::Init(args) => init::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     };
     match result {
         Ok(status) => status,

@@ -1,7 +1,13 @@
 //! Stable diagnostic codes.
 //!
-//! A code never changes meaning once released: scripts and editors match on it. The
-//! README's table of codes is checked against [`ALL`] by a test.
+//! A code never changes meaning once released: scripts and editors match on it. This
+//! list is the only one: `docs/reference/codes.md` is generated from [`REFERENCE`]
+//! (`tests/reference_docs.rs` fails when it drifts), and a test checks that the
+//! severity stated here is the one the plans under `plans/invalid/` get.
+//!
+//! Each entry: the doc comment (one line of meaning, which the reference prints),
+//! the constant, the code, and, when the code is not always an error, its
+//! [`Level`] after a comma.
 
 /// A stable, namespaced diagnostic code such as `perfplan::load::too_few_users`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -19,11 +25,51 @@ impl std::fmt::Display for Code {
     }
 }
 
+/// How a code is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Always an error: the plan is invalid (exit 1).
+    Error,
+    /// Always a warning: the plan is valid; `--deny-warnings` makes it fail.
+    Warning,
+    /// An error or a warning depending on the plan's posture or a flag, as the
+    /// meaning says.
+    Either,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Either => "error or warning",
+        }
+    }
+}
+
+/// A code with what the reference says about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub code: Code,
+    /// One line: what the code means (its doc comment).
+    pub meaning: &'static str,
+    pub level: Level,
+}
+
 macro_rules! codes {
-    ($($(#[doc = $doc:literal])* $name:ident = $text:literal;)*) => {
+    (@level) => { Level::Error };
+    (@level $level:expr) => { $level };
+    ($($(#[doc = $doc:literal])* $name:ident = $text:literal $(, $level:expr)?;)*) => {
         $($(#[doc = $doc])* pub const $name: Code = Code($text);)*
         /// Every code, with its one-line meaning, in declaration order.
         pub const ALL: &[(Code, &str)] = &[$(($name, concat!($($doc),*))),*];
+        /// Every code with its meaning and [`Level`], in declaration order: what
+        /// `docs/reference/codes.md` lists.
+        pub const REFERENCE: &[Entry] = &[$(Entry {
+            code: $name,
+            meaning: concat!($($doc),*),
+            level: codes!(@level $($level)?),
+        }),*];
     };
 }
 
@@ -95,10 +141,12 @@ codes! {
     /// An `allow` entry is malformed (bad CIDR, empty, or mixes kinds).
     TARGET_ALLOW = "perfplan::target::allow";
     /// Load or metrics would be allowed to a destination no test should reach: the
-    /// cloud metadata / link-local range, every address, or loopback.
-    NETWORK_UNSAFE_DESTINATION = "perfplan::network::unsafe_destination";
-    /// The test would run in a namespace of the cluster's own system components.
-    NAMESPACE_SYSTEM = "perfplan::namespace::system";
+    /// cloud metadata / link-local range, every address, or loopback (an error under
+    /// `posture: restricted`, else a warning; loopback always a warning).
+    NETWORK_UNSAFE_DESTINATION = "perfplan::network::unsafe_destination", Level::Either;
+    /// The test would run in a namespace of the cluster's own system components (an
+    /// error under `posture: restricted`, else a warning).
+    NAMESPACE_SYSTEM = "perfplan::namespace::system", Level::Either;
     /// The target's port is not among the `allow` ports.
     TARGET_PORT_NOT_ALLOWED = "perfplan::target::port_not_allowed";
     /// A resource quantity cannot be parsed or is zero.
@@ -121,8 +169,8 @@ codes! {
     GATLING_API_SERVER = "perfplan::gatling::api_server";
     /// A relaxation that only `posture: baseline` allows.
     SECURITY_POSTURE = "perfplan::security::posture";
-    /// A plan field the Helm chart has no key for (a warning; an error under `--strict`).
-    HELM_UNMAPPED = "perfplan::helm::unmapped";
+    /// A plan field the Helm chart has no key for: a warning, an error under `compile --strict`.
+    HELM_UNMAPPED = "perfplan::helm::unmapped", Level::Either;
     /// A toleration's operator, key and value do not fit together.
     PLACEMENT_TOLERATION = "perfplan::placement::toleration";
     /// An affinity requirement's operator and values do not fit together, or a key is not label syntax.
@@ -149,20 +197,20 @@ codes! {
     REGIONS_SPLIT = "perfplan::regions::split";
     /// Regions' generators are given on some regions only, do not add up, or are fewer than the regions.
     REGIONS_GENERATORS = "perfplan::regions::generators";
-    /// A JMeter thread group hard-codes its thread count (a warning).
-    LINT_JMETER_THREADS = "perfplan::lint::jmeter_threads";
-    /// A k6 script's own load options conflict with the plan (a warning).
-    LINT_K6_OPTIONS = "perfplan::lint::k6_options";
-    /// More users per generator than the tool's capacity guideline (a warning).
-    LINT_CAPACITY = "perfplan::lint::capacity";
-    /// A JMeter plan streams metrics but its test plan has no Backend Listener reading perfplan's properties (a warning).
-    LINT_JMETER_METRICS = "perfplan::lint::jmeter_metrics";
-    /// Gatling cluster mode without `gatling.apiServer`: the master may reach any address on 443/6443 (a warning).
-    LINT_API_EGRESS = "perfplan::lint::api_egress";
-    /// A `baseline` plan without `resources` runs on the small defaults (a warning).
-    LINT_RESOURCES = "perfplan::lint::resources";
+    /// A JMeter thread group hard-codes its thread count.
+    LINT_JMETER_THREADS = "perfplan::lint::jmeter_threads", Level::Warning;
+    /// A k6 script's own load options conflict with the plan.
+    LINT_K6_OPTIONS = "perfplan::lint::k6_options", Level::Warning;
+    /// More users per generator than the tool's capacity guideline.
+    LINT_CAPACITY = "perfplan::lint::capacity", Level::Warning;
+    /// A JMeter plan streams metrics but its test plan has no Backend Listener reading perfplan's properties.
+    LINT_JMETER_METRICS = "perfplan::lint::jmeter_metrics", Level::Warning;
+    /// Gatling cluster mode without `gatling.apiServer`: the master may reach any address on 443/6443.
+    LINT_API_EGRESS = "perfplan::lint::api_egress", Level::Warning;
+    /// A `baseline` plan without `resources` runs on the small defaults.
+    LINT_RESOURCES = "perfplan::lint::resources", Level::Warning;
     /// The plan sets thresholds but keeps no results for `perfplan report` to judge.
-    LINT_RESULTS_VOLUME = "perfplan::lint::results_volume";
+    LINT_RESULTS_VOLUME = "perfplan::lint::results_volume", Level::Warning;
     /// A JMeter or Gatling script never reads the load property (`rate`, `users`) its plan sets.
-    LINT_LOAD_PROPERTY = "perfplan::lint::load_property";
+    LINT_LOAD_PROPERTY = "perfplan::lint::load_property", Level::Warning;
 }

@@ -31,8 +31,10 @@ pub struct RmiOptions {
     pub ssl: bool,
 
     /// Secret holding `rmi_keystore.jks` (made with JMeter's `create-rmi-keystore.sh`)
-    /// and the key `password`. Mounted read-only; the password reaches JMeter through a
-    /// secretKeyRef, never through the manifest.
+    /// and the key `password`. Mounted read-only (mode 0440) at `/etc/perfplan/rmi`;
+    /// the container reads the password from that file into a mode-0600 properties
+    /// file that JMeter loads with `-q`. It is never in the manifest, an env var (no
+    /// secretKeyRef) or a `-J` argument (JMeter logs those with their values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keystore_secret: Option<ObjectName>,
 }
