@@ -1,11 +1,12 @@
 //! The command line: one file and one argument struct per subcommand.
 //!
 //! Exit codes (the contract in DESIGN.md): 0 success, 1 an invalid plan (or, for
-//! `diff`, differences), 2 usage or I/O errors.
+//! `diff`, differences; for `report`, a failed threshold), 2 usage or I/O errors.
 
 mod compile;
 mod diff;
 mod init;
+mod report;
 mod schema;
 mod validate;
 
@@ -34,6 +35,7 @@ enum Command {
     Diff(diff::Args),
     Schema(schema::Args),
     Init(init::Args),
+    Report(report::Args),
 }
 
 /// Diagnostics for people or for programs.
@@ -73,6 +75,7 @@ pub fn run(cli: Cli) -> Status {
         Command::Diff(args) => diff::run(&ctx, args),
         Command::Schema(args) => schema::run(args),
         Command::Init(args) => init::run(args),
+        Command::Report(args) => report::run(&ctx, args),
     };
     match result {
         Ok(status) => status,
