@@ -208,7 +208,7 @@ mod fixtures {
         let results = read(&fixture("jmeter-killed"), Some(Tool::Jmeter)).unwrap();
         assert_eq!(
             (results.files[0].samples, results.files[0].truncated_line),
-            (20, Some(22))
+            (19, Some(21))
         );
         assert_eq!(results.by_generator().into_keys().collect::<Vec<_>>(), ["vm"]);
     }

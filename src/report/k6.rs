@@ -163,7 +163,13 @@ fn rfc3339(text: &str) -> Option<(i64, bool)> {
     let (hms, fraction) = clock.split_once('.').unwrap_or((clock, ""));
     let mut c = hms.splitn(3, ':');
     let (h, min, s) = (num(c.next()?)?, num(c.next()?)?, num(c.next()?)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || s > 60 {
+    if !(1..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&day)
+        || h > 23
+        || min > 59
+        || s > 60
+    {
         return None;
     }
     let micros_fraction = if fraction.is_empty() {
@@ -177,7 +183,11 @@ fn rfc3339(text: &str) -> Option<(i64, bool)> {
         _ => {
             let (sign, hhmm) = zone.split_at(1);
             let (oh, om) = hhmm.split_once(':')?;
-            let minutes = num(oh)? * 60 + num(om)?;
+            let (oh, om) = (num(oh)?, num(om)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let minutes = oh * 60 + om;
             if sign == "-" { -minutes } else { minutes }
         }
     };

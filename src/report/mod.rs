@@ -243,3 +243,83 @@ pub fn parse_file(file: &Found) -> Result<Parsed, Error> {
         message: e.message,
     })
 }
+
+#[cfg(test)]
+mod hostile_input {
+    //! No input makes a parser panic: random bytes, and real files cut and damaged.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn fixture(path: &str) -> Vec<u8> {
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/report")
+                .join(path),
+        )
+        .unwrap()
+    }
+
+    /// Parse with every parser, and show whatever was read in every format.
+    fn survive(bytes: &[u8]) {
+        let parsed = [
+            k6::parse(bytes, "g"),
+            jmeter::parse(bytes, "g"),
+            gatling::parse(bytes, "g"),
+            k6::parse(flate2::read::MultiGzDecoder::new(bytes), "g"),
+        ];
+        for (tool, p) in Tool::ALL.into_iter().cycle().zip(parsed) {
+            if let Ok(p) = p {
+                let mut results = Results::new(tool);
+                results.add("f", p);
+                let report = evaluate(&results, &Options::default());
+                let _ = (
+                    render::human(&report),
+                    render::json(&report),
+                    junit::junit(&report),
+                );
+            }
+        }
+    }
+
+    /// Real files with some bytes replaced and the end cut off.
+    fn damaged(bytes: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
+        let len = bytes.len();
+        (prop::collection::vec((0..len, any::<u8>()), 0..8), 0..=len).prop_map(move |(edits, cut)| {
+            let mut b = bytes.clone();
+            for (i, v) in edits {
+                b[i] = v;
+            }
+            b.truncate(cut);
+            b
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn random_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2000)) {
+            survive(&bytes);
+        }
+
+        #[test]
+        fn damaged_k6(bytes in damaged(fixture("k6/k6-runner-1/samples.csv"))) {
+            survive(&bytes);
+        }
+
+        #[test]
+        fn damaged_k6_gzip(bytes in damaged(fixture("k6/k6-runner-0/samples.csv.gz"))) {
+            survive(&bytes);
+        }
+
+        #[test]
+        fn damaged_jmeter(bytes in damaged(fixture("jmeter/results.jtl"))) {
+            survive(&bytes);
+        }
+
+        #[test]
+        fn damaged_gatling(bytes in damaged(fixture(
+            "gatling/gatling-runner-0/fixturesimulation-20261201032337641/simulation.log"
+        ))) {
+            survive(&bytes);
+        }
+    }
+}

@@ -145,15 +145,16 @@ impl Series {
     /// Seconds from the first start to the last end; `None` without samples.
     pub fn span_seconds(&self) -> Option<f64> {
         let (start, end) = (self.first_start?, self.last_end?);
+        // In i128: damaged input may hold timestamps at both ends of i64.
         #[allow(clippy::cast_precision_loss)]
-        Some((end - start) as f64 / 1e6)
+        Some((i128::from(end) - i128::from(start)) as f64 / 1e6)
     }
 
     /// The figures a report shows, with throughput over `span` seconds (the whole
     /// test's, so the rates of the parts add up to the rate of the whole).
     pub fn stats(&self, span: Option<f64>) -> Stats {
         let n = self.requests();
-        let ms = |us: Option<f64>| us.map(|v| v / 1000.0);
+        let ms = |us: Option<f64>| us.map(millis);
         #[allow(clippy::cast_precision_loss)]
         Stats {
             requests: n,
@@ -169,6 +170,12 @@ impl Series {
             max: ms(self.latency.max().map(|v| v as f64)),
         }
     }
+}
+
+/// Microseconds as milliseconds, rounded to the nanosecond so that interpolation
+/// leaves no binary noise (`343.37140000000005`) in what people and programs read.
+pub fn millis(micros: f64) -> f64 {
+    (micros * 1000.0).round() / 1e6
 }
 
 fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {

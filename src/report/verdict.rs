@@ -262,7 +262,7 @@ fn check(
     };
     let stats = series.stats(span);
     let measured = match threshold.check {
-        Check::Latency { stat, .. } => series.latency.quantile(stat.quantile()).map(|us| us / 1000.0),
+        Check::Latency { stat, .. } => series.latency.quantile(stat.quantile()).map(super::stats::millis),
         Check::ErrorRate { .. } => stats.error_rate,
         Check::Throughput { .. } => stats.throughput,
     };
@@ -309,5 +309,249 @@ pub fn trim(value: f64, decimals: usize) -> String {
         text.trim_end_matches('0').trim_end_matches('.').to_owned()
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LatencyStat;
+    use crate::report::input::Collector;
+    use std::time::Duration;
+
+    /// Results of `(generator, request, start µs, duration µs, ok)` samples, one file
+    /// per generator.
+    fn results(tool: Tool, samples: &[(&str, &str, i64, u64, bool)]) -> Results {
+        let mut by_generator: std::collections::BTreeMap<&str, Collector> = Default::default();
+        for &(g, r, start, duration, ok) in samples {
+            by_generator
+                .entry(g)
+                .or_default()
+                .record(g.as_bytes(), r.as_bytes(), start, duration, ok);
+        }
+        let mut out = Results::new(tool);
+        for (g, c) in by_generator {
+            out.add(g, c.finish(None));
+        }
+        out
+    }
+
+    /// 100 samples over 10 s: `a` takes 1..=100 ms, one in a hundred fails.
+    fn hundred() -> Results {
+        let samples: Vec<_> = (1..=100u64)
+            .map(|i| {
+                let g = if i % 2 == 0 { "g0" } else { "g1" };
+                (g, "a", (i as i64 - 1) * 100_000, i * 1000, i != 50)
+            })
+            .collect();
+        results(Tool::K6, &samples)
+    }
+
+    fn latency(stat: LatencyStat, ms: u64, request: Option<&str>) -> Threshold {
+        Threshold {
+            request: request.map(str::to_owned),
+            check: Check::Latency {
+                stat,
+                at_most: Duration::from_micros(ms),
+            },
+        }
+    }
+
+    fn judge(results: &Results, thresholds: &[Threshold]) -> Report {
+        evaluate(
+            results,
+            &Options {
+                thresholds,
+                ..Options::default()
+            },
+        )
+    }
+
+    #[test]
+    fn limits_hold_at_their_edge_and_fail_just_beyond() {
+        let r = hundred();
+        // p95 of 1..=100 ms: i = 0.95·99 = 94.05 → 95 + 0.05 = 95.05 ms = 95,050 µs.
+        let report = judge(
+            &r,
+            &[
+                latency(LatencyStat::P95, 95_050, None),
+                latency(LatencyStat::P95, 95_049, None),
+                latency(LatencyStat::Max, 100_000, Some("a")),
+                Threshold {
+                    request: None,
+                    check: Check::ErrorRate { at_most: 0.01 },
+                },
+                Threshold {
+                    request: None,
+                    check: Check::ErrorRate { at_most: 0.0099 },
+                },
+                // 100 samples from 0 to 9.9 s + 100 ms: exactly 10/s.
+                Threshold {
+                    request: Some("a".to_owned()),
+                    check: Check::Throughput {
+                        at_least_per_second: 10.0,
+                    },
+                },
+                Threshold {
+                    request: None,
+                    check: Check::Throughput {
+                        at_least_per_second: 10.001,
+                    },
+                },
+            ],
+        );
+        let outcomes: Vec<_> = report.thresholds.iter().map(|t| t.outcome).collect();
+        use Outcome::{Fail, Pass};
+        assert_eq!(outcomes, [Pass, Fail, Pass, Pass, Fail, Pass, Fail]);
+        assert_eq!(report.verdict, Verdict::Fail);
+        assert_eq!(report.thresholds[1].measured, Some(95.05));
+        assert_eq!(report.thresholds[1].message, "measured 95.05 ms");
+        assert_eq!(report.thresholds[0].name, "p95 of every request ≤ 95.05 ms");
+        assert_eq!(report.thresholds[3].name, "error rate of every request ≤ 1%");
+    }
+
+    #[test]
+    fn a_request_without_samples_is_an_error_not_a_pass() {
+        let report = judge(
+            &hundred(),
+            &[
+                latency(LatencyStat::P99, 1, None),
+                latency(LatencyStat::P99, 1_000_000, Some("b")),
+            ],
+        );
+        assert_eq!(report.thresholds[1].outcome, Outcome::Error);
+        assert_eq!(
+            report.thresholds[1].message,
+            "no samples of request \"b\"; the results have [\"a\"]"
+        );
+        assert_eq!(report.verdict, Verdict::Error, "an error outranks a failure");
+        assert_eq!(report.verdict.exit_code(), 2);
+        let none = judge(&hundred(), &[]);
+        assert_eq!((none.verdict, none.thresholds.len()), (Verdict::Pass, 0));
+    }
+
+    #[test]
+    fn samples_spanning_no_time_have_no_rate() {
+        let r = results(Tool::Gatling, &[("g", "a", 5, 0, true)]);
+        let t = Threshold {
+            request: None,
+            check: Check::Throughput {
+                at_least_per_second: 1.0,
+            },
+        };
+        let report = judge(&r, &[t]);
+        assert_eq!(report.thresholds[0].outcome, Outcome::Error);
+        assert!(report.thresholds[0].message.contains("span no time"));
+    }
+
+    #[test]
+    fn missing_generators_are_an_error_unless_allowed() {
+        let r = hundred();
+        let expected = Some(Expected {
+            generators: 3,
+            regions: 1,
+        });
+        let strict = evaluate(
+            &r,
+            &Options {
+                expected,
+                ..Options::default()
+            },
+        );
+        assert_eq!(strict.verdict, Verdict::Error);
+        assert_eq!(
+            strict.completeness.missing,
+            ["1 of 3 generators missing: results came from 2 (g0, g1)"]
+        );
+        let thresholds = [latency(LatencyStat::P50, 1, None)];
+        let allowed = evaluate(
+            &r,
+            &Options {
+                thresholds: &thresholds,
+                expected,
+                allow_incomplete: true,
+            },
+        );
+        assert_eq!(
+            (allowed.verdict, allowed.completeness.complete),
+            (Verdict::Fail, false)
+        );
+        let enough = evaluate(
+            &r,
+            &Options {
+                expected: Some(Expected {
+                    generators: 2,
+                    regions: 1,
+                }),
+                ..Options::default()
+            },
+        );
+        assert_eq!(
+            (enough.verdict, enough.completeness.complete),
+            (Verdict::Pass, true)
+        );
+    }
+
+    #[test]
+    fn jmeter_counts_controllers_per_region_and_workers_by_host_name() {
+        let r = results(Tool::Jmeter, &[("w0", "a", 0, 1, true), ("w1", "a", 0, 1, true)]);
+        let mut one_file = Results::new(Tool::Jmeter);
+        let mut c = Collector::default();
+        for (g, cells) in r.cells.iter().map(|((g, _), s)| (g, s)) {
+            c.record(g.as_bytes(), b"a", cells.first_start.unwrap(), 1, true);
+        }
+        one_file.add("results.jtl", c.finish(None));
+        let report = evaluate(
+            &one_file,
+            &Options {
+                expected: Some(Expected {
+                    generators: 3,
+                    regions: 2,
+                }),
+                ..Options::default()
+            },
+        );
+        assert_eq!(
+            report.completeness.missing,
+            [
+                "1 of 2 JMeter controllers' results.jtl missing (one per region)",
+                "1 of 3 JMeter workers missing: samples came from 2 (w0, w1)"
+            ]
+        );
+    }
+}
+
+#[cfg(test)]
+mod plans {
+    use super::Expected;
+
+    fn expected(name: &str) -> Expected {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("plans");
+        let path = dir.join(format!("{name}.yaml"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let plan = crate::validate(&crate::Source::new(name, text, &dir))
+            .unwrap()
+            .plan;
+        Expected::of(&plan)
+    }
+
+    #[test]
+    fn the_plan_says_how_many_generators_report() {
+        assert_eq!(
+            expected("k6-basic"),
+            Expected {
+                generators: 3,
+                regions: 1
+            }
+        );
+        assert_eq!(
+            expected("k6-regions"),
+            Expected {
+                generators: 5,
+                regions: 2
+            },
+            "3 + 2"
+        );
+        assert_eq!(expected("jmeter-regions").regions, 2);
     }
 }
