@@ -35,7 +35,7 @@ fn k6_file(g: u64) -> Vec<u8> {
     for i in 0..PER_GENERATOR {
         let n = g * PER_GENERATOR + i;
         let us = latency(n);
-        let ok = n % 50 != 0;
+        let ok = !n.is_multiple_of(50);
         let name = NAMES[(n % 5) as usize];
         let quoted = if name.contains('"') {
             "\"search \"\"a,b\"\"\""
@@ -65,7 +65,7 @@ fn jmeter_file() -> Vec<u8> {
     for n in 0..GENERATORS * PER_GENERATOR {
         let g = n % GENERATORS;
         let ms = latency(n) / 1000;
-        let ok = n % 50 != 0;
+        let ok = !n.is_multiple_of(50);
         let name = NAMES[(n % 5) as usize];
         let quoted = if name.contains('"') {
             "\"search \"\"a,b\"\"\""
@@ -86,7 +86,7 @@ fn gatling_file(g: u64) -> Vec<u8> {
     for i in 0..PER_GENERATOR {
         let n = g * PER_GENERATOR + i;
         let start = 1_796_095_418_000 + i / 4;
-        let status = if n % 50 == 0 {
+        let status = if n.is_multiple_of(50) {
             "KO\tstatus.find.in(200), found 404"
         } else {
             "OK\t "

@@ -243,7 +243,10 @@ pub fn millis_as_micros(field: &[u8]) -> Option<u64> {
 mod tests {
     use super::*;
 
-    fn read(text: &str) -> (Result<Option<u64>, FileError>, Vec<(u64, Vec<String>)>) {
+    /// Rows read, each with its line and fields.
+    type Rows = Vec<(u64, Vec<String>)>;
+
+    fn read(text: &str) -> (Result<Option<u64>, FileError>, Rows) {
         let mut rows = Vec::new();
         let result = csv_records(text.as_bytes(), |record| match record {
             Record::Header(h) if h.get(0) == Some(b"a") => Ok(()),

@@ -146,7 +146,7 @@ fn timestamp(field: &[u8]) -> Option<(i64, bool)> {
         };
         return Some((i64::try_from(micros).ok()?, n < 100_000_000_000));
     }
-    rfc3339(std::str::from_utf8(field).ok()?).map(|(t, whole)| (t, whole))
+    rfc3339(std::str::from_utf8(field).ok()?)
 }
 
 /// `2026-12-01T03:20:39.780710847Z` (or with `±hh:mm`) in microseconds since the
