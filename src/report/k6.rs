@@ -337,5 +337,10 @@ mod fixtures {
             (killed.files[0].samples, killed.files[0].truncated_line),
             (0, Some(1))
         );
+        // Read as a folder, a runner that wrote nothing still shows, with no samples.
+        let folder = read(&fixture("k6-killed-gz"), Some(Tool::K6)).unwrap();
+        let generators = folder.by_generator();
+        assert_eq!(generators.keys().collect::<Vec<_>>(), ["k6-runner-3"]);
+        assert_eq!(generators["k6-runner-3"].requests(), 0);
     }
 }

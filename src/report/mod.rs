@@ -46,6 +46,9 @@ use std::path::Path;
 pub struct FileSummary {
     /// Relative to the results folder.
     pub path: String,
+    /// The generator that wrote it (k6, Gatling); `None` for a JMeter controller's
+    /// file, whose samples name their workers.
+    pub generator: Option<String>,
     pub samples: u64,
     /// The line of an unfinished last line that was skipped (a pod killed mid-write).
     pub truncated_line: Option<u64>,
@@ -80,6 +83,7 @@ impl Results {
         }
         self.files.push(FileSummary {
             path: path.to_owned(),
+            generator: None,
             samples: parsed.samples,
             truncated_line: parsed.truncated_line,
             notes: parsed.notes,
@@ -93,9 +97,13 @@ impl Results {
         total
     }
 
-    /// Series per generator, by name.
+    /// Series per generator, by name; a generator whose file held no samples too.
     pub fn by_generator(&self) -> BTreeMap<String, Series> {
-        self.group(|(generator, _)| generator)
+        let mut groups = self.group(|(generator, _)| generator);
+        for name in self.files.iter().filter_map(|f| f.generator.as_ref()) {
+            groups.entry(name.clone()).or_default();
+        }
+        groups
     }
 
     /// Series per request name, over every generator.
@@ -222,6 +230,11 @@ pub fn read(dir: &Path, tool: Option<Tool>) -> Result<Results, Error> {
     let mut results = Results::new(first.tool);
     for file in &found {
         results.add(&file.relative, parse_file(file)?);
+        if file.tool != Tool::Jmeter
+            && let Some(summary) = results.files.last_mut()
+        {
+            summary.generator = Some(file.generator.clone());
+        }
     }
     Ok(results)
 }

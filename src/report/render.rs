@@ -16,7 +16,8 @@
 //!                    "fail" | "error", "message"} ],  in the plan's order
 //!   "completeness": {"complete", "expected": {"generators", "regions"} | null,
 //!                    "found", "missing": [sentence…], "allow_incomplete"},
-//!   "files": [ {"path", "samples", "truncated_line" (null: whole), "notes": […]} ] }
+//!   "files": [ {"path", "generator" (null: a JMeter controller's), "samples",
+//!               "truncated_line" (null: whole), "notes": […]} ] }
 //! STATS = "requests", "failed", "error_rate" (0–1), "throughput_per_second",
 //!         "min", "mean", "p50", "p90", "p95", "p99", "max" (milliseconds);
 //!         null where there is nothing to measure.
@@ -103,6 +104,9 @@ pub fn human(report: &Report) -> String {
         for note in &file.notes {
             let _ = writeln!(out, "note: {}: {note}", file.path);
         }
+    }
+    if report.summary.requests == 0 {
+        out.push_str("warning: the result files hold no samples\n");
     }
     if !c.complete {
         let head = if c.allow_incomplete {
