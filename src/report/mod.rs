@@ -11,7 +11,7 @@
 //! | find the files | [`discover`] | k6 `samples.csv[.gz]`, JMeter `results.jtl`, Gatling `simulation.log` |
 //! | parse each | [`k6`], [`jmeter`], [`gatling`] (shared reading in [`input`]) | samples per generator and request |
 //! | merge | [`Results`] ([`stats`]) | exact counting histograms, added |
-//! | judge | [`evaluate`] ([`verdict`]) | [`Report`]: stats, thresholds, completeness, [`Verdict`] |
+//! | judge | [`evaluate`] ([`verdict`], [`completeness`]) | [`Report`]: stats, thresholds, completeness, [`Verdict`] |
 //! | show | [`render`] (table, JSON), [`junit`] | text for people, CI and programs |
 //!
 //! Exactness: each sample keeps its request, generator, start, duration at the tool's
@@ -22,6 +22,7 @@
 //!
 //! Library users: [`read`] a folder (or [`parse_file`] one file), then [`evaluate`].
 
+pub mod completeness;
 pub mod discover;
 pub mod gatling;
 pub mod input;
@@ -32,10 +33,11 @@ pub mod render;
 pub mod stats;
 pub mod verdict;
 
+pub use completeness::{Completeness, Expected};
 pub use discover::Found;
 pub use input::{FileError, Parsed};
 pub use stats::{Histogram, Series, Stats};
-pub use verdict::{Checked, Completeness, Expected, Named, Options, Outcome, Report, Verdict, evaluate};
+pub use verdict::{Checked, Named, Options, Outcome, Report, Verdict, evaluate};
 
 use crate::spec::Tool;
 use std::collections::BTreeMap;
@@ -255,6 +257,40 @@ pub fn parse_file(file: &Found) -> Result<Parsed, Error> {
         line: e.line,
         message: e.message,
     })
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::{Results, input::Collector};
+    use crate::spec::Tool;
+
+    /// Results of `(generator, request, start µs, duration µs, ok)` samples, one file
+    /// per generator.
+    pub fn results(tool: Tool, samples: &[(&str, &str, i64, u64, bool)]) -> Results {
+        let mut by_generator: std::collections::BTreeMap<&str, Collector> = Default::default();
+        for &(g, r, start, duration, ok) in samples {
+            by_generator
+                .entry(g)
+                .or_default()
+                .record(g.as_bytes(), r.as_bytes(), start, duration, ok);
+        }
+        let mut out = Results::new(tool);
+        for (g, c) in by_generator {
+            out.add(g, c.finish(None));
+        }
+        out
+    }
+
+    /// 100 samples over 10 s: `a` takes 1..=100 ms, one in a hundred fails.
+    pub fn hundred() -> Results {
+        let samples: Vec<_> = (1..=100u64)
+            .map(|i| {
+                let g = if i % 2 == 0 { "g0" } else { "g1" };
+                (g, "a", (i as i64 - 1) * 100_000, i * 1000, i != 50)
+            })
+            .collect();
+        results(Tool::K6, &samples)
+    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,8 @@
 //! When no report can be made (no files, a malformed line): `{"format", "verdict":
 //! "error", "error": {"code", "message", "help"}}`.
 
-use super::verdict::{Checked, Completeness, Named, Outcome, Report, Verdict, show, trim};
+use super::completeness::Completeness;
+use super::verdict::{Checked, Named, Outcome, Report, Verdict, show, trim};
 use super::{Error, FileSummary, Stats};
 use crate::spec::Tool;
 use std::fmt::Write;
