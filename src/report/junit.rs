@@ -108,3 +108,59 @@ fn xml_text(text: &str) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Check, Threshold};
+    use crate::report::test_support::results;
+    use crate::report::verdict::{Options, evaluate};
+    use crate::spec::Tool;
+
+    #[test]
+    fn names_are_escaped_and_each_outcome_has_its_element() {
+        let odd = "a<b>&\"c\"\u{1}";
+        let r = results(Tool::K6, &[("g", odd, 0, 1000, false)]);
+        let thresholds = [
+            Threshold {
+                request: Some(odd.to_owned()),
+                check: Check::ErrorRate { at_most: 0.5 },
+            },
+            Threshold {
+                request: Some("nope".to_owned()),
+                check: Check::ErrorRate { at_most: 0.5 },
+            },
+        ];
+        let xml = junit(&evaluate(
+            &r,
+            &Options {
+                thresholds: &thresholds,
+                ..Options::default()
+            },
+        ));
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"perfplan\" tests=\"3\" failures=\"1\" errors=\"1\" skipped=\"1\">"), "{xml}");
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        let mut elements = Vec::new();
+        loop {
+            match reader.read_event().unwrap() {
+                Event::Eof => break,
+                Event::Start(e) | Event::Empty(e) => elements.push(e.name().as_ref().to_owned()),
+                _ => {}
+            }
+        }
+        assert_eq!(
+            elements,
+            [
+                "testsuite",
+                "testcase",
+                "skipped",
+                "testcase",
+                "failure",
+                "testcase",
+                "error"
+            ]
+        );
+        assert!(xml.contains("a&lt;b&gt;&amp;"), "{xml}");
+        assert!(!xml.contains('\u{1}'));
+    }
+}

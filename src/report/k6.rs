@@ -15,10 +15,10 @@
 //! `unix_micro`, `unix_nano`, `rfc3339` or `rfc3339_nano`; all are read, and
 //! `unix_micro` is the one to use (`--out csv=fileName=samples.csv.gz,timeFormat=unix_micro`).
 
-use super::input::{
-    Collector, FileError, Parsed, Record, columns, csv_records, integer, millis_as_micros, shown,
-};
-use std::io::Read;
+use super::csv_lines::{self, Lines, Next, split};
+use super::input::{Collector, FileError, Parsed, integer, millis_as_micros, shown};
+use std::borrow::Cow;
+use std::io::BufRead;
 
 /// The file names k6 results are found under.
 pub const FILE_NAMES: [&str; 2] = ["samples.csv", "samples.csv.gz"];
@@ -28,14 +28,43 @@ const COARSE: &str = "k6 wrote whole-second timestamps (timeFormat unix): the te
                       approximate; run k6 with K6_CSV_TIME_FORMAT=unix_micro";
 
 /// Read one runner's CSV; every sample is attributed to `generator`.
-pub fn parse(input: impl Read, generator: &str) -> Result<Parsed, FileError> {
+pub fn parse(input: impl BufRead, generator: &str) -> Result<Parsed, FileError> {
     let mut out = Collector::default();
-    let mut cols = Columns::default();
-    let truncated = csv_records(input, |record| match record {
-        Record::Header(header) => Columns::of(header).map(|c| cols = c),
-        Record::Row(row) => cols.sample(row, generator.as_bytes(), &mut out),
-    })?;
-    Ok(out.finish(truncated))
+    let mut lines = Lines::new(input);
+    let cols = match lines.next_record()? {
+        Next::End => return Ok(out.finish(None)),
+        Next::Cut(line) => return Ok(out.finish(Some(line))),
+        Next::Record(line) => {
+            let mut fields = Vec::new();
+            split(&lines.buf, &mut fields);
+            Columns::of(&fields).map_err(|m| FileError::at(line, m))?
+        }
+    };
+    loop {
+        let line = match lines.next_record()? {
+            Next::End => return Ok(out.finish(None)),
+            Next::Cut(line) => return Ok(out.finish(Some(line))),
+            Next::Record(line) => line,
+        };
+        let record = lines.buf.as_slice();
+        // metric_name comes first in every k6 version: other metrics' rows (most of
+        // the file) are only counted, not split.
+        if cols.metric == 0 && !record.starts_with(b"http_req_duration,") {
+            let n = csv_lines::count(record);
+            if n != cols.width {
+                return Err(FileError::at(line, width(n, cols.width)));
+            }
+            continue;
+        }
+        let mut fields = Vec::with_capacity(cols.width);
+        split(record, &mut fields);
+        cols.sample(&fields, generator.as_bytes(), &mut out)
+            .map_err(|m| FileError::at(line, m))?;
+    }
+}
+
+fn width(found: usize, header: usize) -> String {
+    format!("{found} fields where the header has {header}")
 }
 
 #[derive(Debug, Default)]
@@ -51,24 +80,16 @@ struct Columns {
 }
 
 impl Columns {
-    fn of(header: &csv::ByteRecord) -> Result<Self, String> {
-        let [metric, timestamp, value, name, url, expected, status] = columns(
-            header,
-            [
-                "metric_name",
-                "timestamp",
-                "metric_value",
-                "name",
-                "url",
-                "expected_response",
-                "status",
-            ],
-        );
-        let (Some(metric), Some(timestamp), Some(value)) = (metric, timestamp, value) else {
+    fn of(header: &[Cow<'_, [u8]>]) -> Result<Self, String> {
+        let find = |name: &str| header.iter().position(|f| f.as_ref() == name.as_bytes());
+        let (Some(metric), Some(timestamp), Some(value)) =
+            (find("metric_name"), find("timestamp"), find("metric_value"))
+        else {
+            let line: Vec<u8> = header.join(&b","[..]);
             return Err(format!(
                 "not k6's CSV output: the header line has no metric_name, timestamp and metric_value columns \
                  (it begins {})",
-                shown(header.as_slice())
+                shown(&line)
             ));
         };
         Ok(Columns {
@@ -76,22 +97,18 @@ impl Columns {
             metric,
             timestamp,
             value,
-            name,
-            url,
-            expected,
-            status,
+            name: find("name"),
+            url: find("url"),
+            expected: find("expected_response"),
+            status: find("status"),
         })
     }
 
-    fn sample(&self, row: &csv::ByteRecord, generator: &[u8], out: &mut Collector) -> Result<(), String> {
+    fn sample(&self, row: &[Cow<'_, [u8]>], generator: &[u8], out: &mut Collector) -> Result<(), String> {
         if row.len() != self.width {
-            return Err(format!(
-                "{} fields where the header has {}",
-                row.len(),
-                self.width
-            ));
+            return Err(width(row.len(), self.width));
         }
-        let field = |i: usize| row.get(i).unwrap_or_default();
+        let field = |i: usize| row.get(i).map_or(&[][..], |f| f.as_ref());
         if field(self.metric) != b"http_req_duration" {
             return Ok(());
         }

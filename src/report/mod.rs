@@ -9,7 +9,7 @@
 //! | step | where | produces |
 //! |---|---|---|
 //! | find the files | [`discover`] | k6 `samples.csv[.gz]`, JMeter `results.jtl`, Gatling `simulation.log` |
-//! | parse each | [`k6`], [`jmeter`], [`gatling`] (shared reading in [`input`]) | samples per generator and request |
+//! | parse each | [`k6`] ([`csv_lines`]), [`jmeter`], [`gatling`] (shared reading in [`input`]) | samples per generator and request |
 //! | merge | [`Results`] ([`stats`]) | exact counting histograms, added |
 //! | judge | [`evaluate`] ([`verdict`], [`completeness`]) | [`Report`]: stats, thresholds, completeness, [`Verdict`] |
 //! | show | [`render`] (table, JSON), [`junit`] | text for people, CI and programs |
@@ -23,6 +23,7 @@
 //! Library users: [`read`] a folder (or [`parse_file`] one file), then [`evaluate`].
 
 pub mod completeness;
+pub mod csv_lines;
 pub mod discover;
 pub mod gatling;
 pub mod input;
@@ -314,7 +315,10 @@ mod hostile_input {
             k6::parse(bytes, "g"),
             jmeter::parse(bytes, "g"),
             gatling::parse(bytes, "g"),
-            k6::parse(flate2::read::MultiGzDecoder::new(bytes), "g"),
+            k6::parse(
+                std::io::BufReader::new(flate2::read::MultiGzDecoder::new(bytes)),
+                "g",
+            ),
         ];
         for (tool, p) in Tool::ALL.into_iter().cycle().zip(parsed) {
             if let Ok(p) = p {

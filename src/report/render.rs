@@ -248,3 +248,59 @@ fn verdict_line(report: &Report) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Check, LatencyStat, Threshold};
+    use crate::report::test_support::hundred;
+    use crate::report::verdict::{Options, evaluate};
+
+    #[test]
+    fn thresholds_show_their_outcome_and_measure() {
+        let thresholds = [
+            Threshold {
+                request: None,
+                check: Check::Latency {
+                    stat: LatencyStat::P95,
+                    at_most: std::time::Duration::from_millis(100),
+                },
+            },
+            Threshold {
+                request: Some("a".to_owned()),
+                check: Check::ErrorRate { at_most: 0.001 },
+            },
+            Threshold {
+                request: Some("b".to_owned()),
+                check: Check::Throughput {
+                    at_least_per_second: 5.0,
+                },
+            },
+        ];
+        let report = evaluate(
+            &hundred(),
+            &Options {
+                thresholds: &thresholds,
+                ..Options::default()
+            },
+        );
+        let text = human(&report);
+        let tail: Vec<&str> = text.lines().skip_while(|l| *l != "thresholds").collect();
+        assert_eq!(
+            tail,
+            [
+                "thresholds",
+                "  pass   p95 of every request ≤ 100 ms     95.05 ms",
+                "  FAIL   error rate of request \"a\" ≤ 0.1%  1%",
+                "  ERROR  throughput of request \"b\" ≥ 5/s   no samples of request \"b\"; the results have [\"a\"]",
+                "",
+                "verdict: ERROR (1 of 3 thresholds could not be measured)",
+            ]
+        );
+        let doc: serde_json::Value = serde_json::from_str(&json(&report)).unwrap();
+        assert_eq!(doc["thresholds"][1]["outcome"], "fail");
+        assert_eq!(doc["thresholds"][1]["measured"], 0.01);
+        assert_eq!(doc["thresholds"][2]["measured"], serde_json::Value::Null);
+        assert_eq!(doc["verdict"], "error");
+    }
+}
