@@ -46,7 +46,7 @@ pub struct Parsed {
 /// sample (a million samples are a million lookups).
 #[derive(Debug, Default)]
 pub struct Collector {
-    index: HashMap<Box<[u8]>, usize>,
+    index: HashMap<Box<[u8]>, usize, super::stats::Fast>,
     key: Vec<u8>,
     parsed: Parsed,
 }

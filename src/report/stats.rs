@@ -7,13 +7,19 @@
 //! percentiles (which is not a percentile of anything). Memory grows with the number
 //! of distinct latency values, not with the number of samples.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Latencies in integer microseconds, each distinct value with how often it occurs.
+/// A hash map, not a sorted one: a million samples are a million inserts, and
+/// order is needed only for percentiles, which sort the distinct values once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Histogram {
-    counts: BTreeMap<u64, u64>,
+    counts: HashMap<u64, u64, Fast>,
     total: u64,
+    sum: u128,
+    min: Option<u64>,
+    max: Option<u64>,
 }
 
 impl Histogram {
@@ -21,6 +27,9 @@ impl Histogram {
     pub fn record(&mut self, micros: u64) {
         *self.counts.entry(micros).or_insert(0) += 1;
         self.total += 1;
+        self.sum += u128::from(micros);
+        self.min = Some(self.min.map_or(micros, |m| m.min(micros)));
+        self.max = Some(self.max.map_or(micros, |m| m.max(micros)));
     }
 
     /// Add every count of `other`: the histogram of both sets of samples together.
@@ -29,6 +38,9 @@ impl Histogram {
             *self.counts.entry(value).or_insert(0) += count;
         }
         self.total += other.total;
+        self.sum += other.sum;
+        self.min = [self.min, other.min].into_iter().flatten().min();
+        self.max = [self.max, other.max].into_iter().flatten().max();
     }
 
     /// How many latencies were counted.
@@ -42,26 +54,18 @@ impl Histogram {
     }
 
     pub fn min(&self) -> Option<u64> {
-        self.counts.keys().next().copied()
+        self.min
     }
 
     pub fn max(&self) -> Option<u64> {
-        self.counts.keys().next_back().copied()
+        self.max
     }
 
     /// The arithmetic mean, in microseconds.
     pub fn mean(&self) -> Option<f64> {
-        if self.total == 0 {
-            return None;
-        }
-        let sum: u128 = self
-            .counts
-            .iter()
-            .map(|(&v, &c)| u128::from(v) * u128::from(c))
-            .sum();
         // Precision: a u128 sum of realistic latencies is far below 2^53 µs per sample.
         #[allow(clippy::cast_precision_loss)]
-        Some(sum as f64 / self.total as f64)
+        (self.total > 0).then(|| self.sum as f64 / self.total as f64)
     }
 
     /// The `q` quantile (0 to 1) in microseconds, defined as k6 defines it, so a
@@ -69,8 +73,19 @@ impl Histogram {
     /// `TrendSink.P` (package `go.k6.io/k6/metrics`, file `sink.go`) sorts the values
     /// and interpolates linearly between the closest ranks, `i = q·(n−1)`,
     /// `v[⌊i⌋] + (v[⌈i⌉] − v[⌊i⌋])·(i − ⌊i⌋)`; this is also numpy's default and R's
-    /// type 7. Here the ranks are found by walking the counts instead of sorting.
+    /// type 7. Here the ranks are found by walking the sorted distinct values.
     pub fn quantile(&self, q: f64) -> Option<f64> {
+        self.quantiles(&[q])[0]
+    }
+
+    /// Several quantiles, sorting the distinct values once.
+    pub fn quantiles(&self, qs: &[f64]) -> Vec<Option<f64>> {
+        let mut sorted: Vec<(u64, u64)> = self.counts.iter().map(|(&v, &c)| (v, c)).collect();
+        sorted.sort_unstable();
+        qs.iter().map(|&q| self.quantile_of(&sorted, q)).collect()
+    }
+
+    fn quantile_of(&self, sorted: &[(u64, u64)], q: f64) -> Option<f64> {
         if self.total == 0 || !(0.0..=1.0).contains(&q) {
             return None;
         }
@@ -80,26 +95,66 @@ impl Histogram {
         // 0 ≤ i ≤ total − 1, so both ranks are within the counts.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let (lo, hi) = (floor as u64, i.ceil() as u64);
-        let (j, k) = self.at_ranks(lo, hi)?;
+        let (j, k) = at_ranks(sorted, lo, hi)?;
         #[allow(clippy::cast_precision_loss)]
         let (j, k) = (j as f64, k as f64);
         Some(j + (k - j) * (i - floor))
     }
+}
 
-    /// The values at two 0-based ranks of the sorted samples (`lo ≤ hi`), in one walk.
-    fn at_ranks(&self, lo: u64, hi: u64) -> Option<(u64, u64)> {
-        let mut seen = 0u64;
-        let mut low = None;
-        for (&value, &count) in &self.counts {
-            seen += count;
-            if low.is_none() && lo < seen {
-                low = Some(value);
-            }
-            if hi < seen {
-                return low.map(|l| (l, value));
-            }
+/// The values at two 0-based ranks of the sorted samples (`lo ≤ hi`), in one walk.
+fn at_ranks(sorted: &[(u64, u64)], lo: u64, hi: u64) -> Option<(u64, u64)> {
+    let mut seen = 0u64;
+    let mut low = None;
+    for &(value, count) in sorted {
+        seen += count;
+        if low.is_none() && lo < seen {
+            low = Some(value);
         }
-        None
+        if hi < seen {
+            return low.map(|l| (l, value));
+        }
+    }
+    None
+}
+
+/// A fast hash for integer keys and short names (FxHash's step: rotate, xor,
+/// multiply). Result files are the user's own, so flooding is not a concern.
+pub type Fast = BuildHasherDefault<FastHasher>;
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl FastHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(word) ^ (rest.len() as u64) << 56);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
     }
 }
 
@@ -155,6 +210,7 @@ impl Series {
     pub fn stats(&self, span: Option<f64>) -> Stats {
         let n = self.requests();
         let ms = |us: Option<f64>| us.map(millis);
+        let q = self.latency.quantiles(&[0.50, 0.90, 0.95, 0.99]);
         #[allow(clippy::cast_precision_loss)]
         Stats {
             requests: n,
@@ -163,10 +219,10 @@ impl Series {
             throughput: span.filter(|s| *s > 0.0).map(|s| n as f64 / s),
             min: ms(self.latency.min().map(|v| v as f64)),
             mean: ms(self.latency.mean()),
-            p50: ms(self.latency.quantile(0.50)),
-            p90: ms(self.latency.quantile(0.90)),
-            p95: ms(self.latency.quantile(0.95)),
-            p99: ms(self.latency.quantile(0.99)),
+            p50: ms(q[0]),
+            p90: ms(q[1]),
+            p95: ms(q[2]),
+            p99: ms(q[3]),
             max: ms(self.latency.max().map(|v| v as f64)),
         }
     }
