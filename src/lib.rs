@@ -13,6 +13,7 @@
 //! | secure | [`posture`] | hardened objects + NetworkPolicies |
 //! | emit | [`emit`] | [`Bundle`]: YAML stream or folder; Helm values |
 //! | diff | [`diff`] (and `cluster` with the `cluster` feature) | [`diff::Diff`] |
+//! | report | [`report`] (after the test: every generator's results, merged) | [`report::Report`] |
 //!
 //! Library users need no CLI: [`is_valid`], [`validate()`] and [`compile()`] are the
 //! entry points.
@@ -33,6 +34,7 @@ pub mod placement;
 pub mod posture;
 pub mod quantity;
 pub mod reference;
+pub mod report;
 pub mod schema;
 pub mod spec;
 pub mod split;

@@ -1,7 +1,7 @@
 //! The command line: one file and one argument struct per subcommand.
 //!
 //! Exit codes (the contract in DESIGN.md): 0 success, 1 an invalid plan (or, for
-//! `diff`, differences), 2 usage or I/O errors.
+//! `diff`, differences; for `report`, a failed threshold), 2 usage or I/O errors.
 
 mod compile;
 mod completions;
@@ -9,6 +9,7 @@ mod diff;
 mod explain;
 mod init;
 mod man;
+mod report;
 mod schema;
 mod validate;
 
@@ -40,6 +41,7 @@ enum Command {
     Init(init::Args),
     Completions(completions::Args),
     Man(man::Args),
+    Report(report::Args),
 }
 
 /// Diagnostics for people or for programs.
@@ -82,6 +84,7 @@ pub fn run(cli: Cli) -> Status {
         Command::Init(args) => init::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
+        Command::Report(args) => report::run(&ctx, args),
     };
     match result {
         Ok(status) => status,
