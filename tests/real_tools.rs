@@ -626,3 +626,134 @@ fn gatling_arrival_rate_is_paced_by_the_example_simulation() {
     assert_eq!(counts.len(), 2, "both runners send: {counts:?}");
     assert_paced("gatling", &counts, 50);
 }
+
+/// A claim the user creates beside the bundle (the harness keeps it as a folder
+/// under `run/pvc/<namespace>_<name>/`, each pod writing to its own subfolder).
+const RESULTS_CLAIM: &str = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: perf-results\n  \
+namespace: perf-testing\nspec:\n  accessModes: [ReadWriteMany]\n  resources:\n    requests:\n      storage: 1Gi\n";
+
+/// The claim's manifest written beside the bundle, for `run_with`.
+fn results_claim(dir: &Path) -> PathBuf {
+    let path = dir.join("claim.yaml");
+    std::fs::write(&path, RESULTS_CLAIM).unwrap();
+    path
+}
+
+/// `perfplan report RESULTS --plan PLAN --output json [extra…]`: exit code and JSON.
+fn report(results: &Path, plan: &Path, extra: &[&str]) -> (i32, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_perfplan"))
+        .arg("report")
+        .arg(results)
+        .arg("--plan")
+        .arg(plan)
+        .args(["--output", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), json)
+}
+
+/// Requests per generator in a report's JSON, sorted.
+fn report_counts(json: &Value) -> Vec<u64> {
+    let mut counts: Vec<u64> = json["generators"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no generators in {json:#}"))
+        .iter()
+        .map(|g| g["requests"].as_u64().unwrap())
+        .collect();
+    counts.sort_unstable();
+    counts
+}
+
+/// The whole path of a verdict with the real k6: 2 runners write their samples to
+/// the claim (`--out csv=…gz`, a folder per pod), `perfplan report` reads both,
+/// counts exactly the requests the target received, from each runner, and passes
+/// the plan's thresholds; a threshold the run cannot meet fails it (exit 1); a
+/// runner's results gone make the report refuse to judge (exit 2).
+#[test]
+fn report_judges_every_runner_of_a_real_k6_run() {
+    let tools = real_tools("k6");
+    let dir = tempfile::tempdir().unwrap();
+    let thresholds = |t: &str| {
+        k6_plan("  users: 4\n  generators: 2\n  duration: 3s\n")
+            + &format!("results:\n  persistentVolumeClaim: perf-results\n  thresholds:\n{t}")
+    };
+    let plan_text = thresholds("    errorRate: 0\n    latency: {p99: 10s, max: 30s}\n");
+    let bundle = bundle(dir.path(), &plan_text, K6_SCRIPT);
+    let plan = dir.path().join("plan.yaml");
+    std::fs::write(&plan, &plan_text).unwrap();
+    let (run_report, code) = run_with(&bundle, &tools, 300, &[&results_claim(dir.path())]);
+    assert_eq!(code, 0, "{run_report:#}");
+    let results = dir.path().join("run/pvc/perf-testing_perf-results");
+    let (code, json) = report(
+        &results,
+        &plan,
+        &["--junit", &dir.path().join("junit.xml").display().to_string()],
+    );
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["verdict"], "pass");
+    let sent: Vec<u64> = per_generator(&run_report).into_iter().map(|(_, r)| r).collect();
+    let mut sent_sorted = sent.clone();
+    sent_sorted.sort_unstable();
+    eprintln!(
+        "k6 report: {:?} requests per runner in the report, {sent:?} at the target",
+        report_counts(&json)
+    );
+    assert_eq!(
+        report_counts(&json),
+        sent_sorted,
+        "the report counts what each runner sent"
+    );
+    assert_eq!(
+        json["summary"]["requests"].as_u64(),
+        target(&run_report)["requests"].as_u64()
+    );
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<testsuite") && !junit.contains("<failure"),
+        "{junit}"
+    );
+
+    let failing = dir.path().join("failing.yaml");
+    std::fs::write(&failing, thresholds("    throughput: 1000000\n")).unwrap();
+    let (code, json) = report(&results, &failing, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(json["verdict"], "fail");
+
+    let runner = std::fs::read_dir(&results)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("samples.csv.gz").is_file())
+        .expect("a runner's folder with samples.csv.gz");
+    std::fs::remove_dir_all(&runner).unwrap();
+    let (code, _) = report(&results, &plan, &[]);
+    assert_eq!(code, 2, "one runner's results are gone: no verdict");
+}
+
+/// JMeter's controller writes every worker's samples to its results.jtl, each row
+/// naming its worker's host: the report splits them per worker and the counts are
+/// the ones the target saw from each worker.
+#[test]
+fn report_splits_the_jmeter_controllers_results_per_worker() {
+    let tools = real_tools("jmeter");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(dir.path().join("scripts/e2e.jmx"), JMETER_SCRIPT).unwrap();
+    let plan_text = jmeter_plan("{ssl: false}")
+        + "results:\n  persistentVolumeClaim: perf-results\n  thresholds:\n    errorRate: 0\n    requests:\n      hit: {latency: {max: 30s}}\n";
+    let plan_path = dir.path().join("plan.yaml");
+    std::fs::write(&plan_path, &plan_text).unwrap();
+    let plan = support::plan_from_text(&plan_text, dir.path());
+    let bundle = dir.path().join("bundle");
+    perfplan::emit::write_folder(&bundle, &support::folder_files(&plan)).unwrap();
+    let (run_report, code) = run_with(&bundle, &tools, 300, &[&results_claim(dir.path())]);
+    assert_eq!(code, 0, "{run_report:#}");
+    let results = dir.path().join("run/pvc/perf-testing_perf-results");
+    let (code, json) = report(&results, &plan_path, &[]);
+    assert_eq!(code, 0, "{json:#}");
+    eprintln!("jmeter report: {:?} requests per worker", report_counts(&json));
+    assert_eq!(report_counts(&json), [6, 9], "worker 1 sent 6, worker 0 sent 9");
+    assert_eq!(json["summary"]["requests"].as_u64(), Some(15));
+}

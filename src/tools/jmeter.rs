@@ -155,6 +155,11 @@ fn controller(plan: &Plan) -> Job {
         ..jmeter_container(plan, false)
     };
     let secrets = secrets(plan, false);
+    // results.jtl is what `perfplan report` reads: CSV with a header, millisecond
+    // start times (`sampleresult.timestamp.start`), each row naming the worker that
+    // ran it (`hostname`: the SampleEvent is made on the worker), and no sub-results
+    // (a redirect's or transaction's parts would count as extra requests). Checked
+    // with the real JMeter 5.5 in distributed mode (tests/fixtures/report/README.md).
     let run = format!(
         "set -eu\n\
          i=0\n\
@@ -171,7 +176,10 @@ fn controller(plan: &Plan) -> Job {
          {secrets}\
          exec jmeter -n -t \"$TEST_PLAN\" -q {HOSTS_FILE} -r -X \\\n\
          \x20 -j {res}/jmeter.log -l {res}/results.jtl -e -o {res}/report \\\n\
-         \x20 -Jjmeter.save.saveservice.output_format=csv -Jjmeter.save.saveservice.hostname=true \\\n\
+         \x20 -Jjmeter.save.saveservice.output_format=csv -Jjmeter.save.saveservice.print_field_names=true \\\n\
+         \x20 -Jjmeter.save.saveservice.default_delimiter=, -Jjmeter.save.saveservice.timestamp_format=ms \\\n\
+         \x20 -Jjmeter.save.saveservice.hostname=true -Jjmeter.save.saveservice.subresults=false \\\n\
+         \x20 -Jsampleresult.timestamp.start=true \\\n\
          \x20 -Djava.rmi.server.hostname=\"$POD_IP\" -Djava.io.tmpdir={tmp} \\\n\
          \x20 -Jclient.rmi.localport={client_port} -Jclient.tries=12 -Jclient.retries_delay=5000 \\\n\
          \x20 -Jclient.continue_on_fail=false \\\n\

@@ -446,8 +446,10 @@ fn common_env(plan: &Plan) -> Vec<EnvVar> {
         pod::env("VU_COUNT", plan.load.total_users().to_string()),
         pod::env("TARGET_URL", plan.target.url_text()),
         // Sub-second sample times, so `perfplan report`'s throughput and start
-        // times are not rounded to whole seconds (k6's CSV default is `unix`).
-        pod::env("K6_CSV_TIME_FORMAT", "unix_milli"),
+        // times are not rounded to whole seconds (k6's CSV default is `unix`, whole
+        // seconds); a sample's time is the request's end, its start that minus the
+        // duration, both to the microsecond.
+        pod::env("K6_CSV_TIME_FORMAT", "unix_micro"),
     ];
     if let Some(m) = &plan.metrics
         && m.output == MetricsOutput::PrometheusRemoteWrite

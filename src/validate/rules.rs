@@ -24,7 +24,12 @@ pub const RESERVED_JMETER_PROPERTIES: &[&str] = &[
     // The controller's results.jtl is what `perfplan report` reads: CSV, and each
     // sample naming the worker that ran it.
     "jmeter.save.saveservice.output_format",
+    "jmeter.save.saveservice.print_field_names",
+    "jmeter.save.saveservice.timestamp_format",
+    "jmeter.save.saveservice.default_delimiter",
     "jmeter.save.saveservice.hostname",
+    "jmeter.save.saveservice.subresults",
+    "sampleresult.timestamp.start",
 ];
 
 /// The workload shape, with the tool block's defaults applied.
