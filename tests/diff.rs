@@ -312,12 +312,17 @@ fn an_immutable_change_is_a_replace_with_its_commands() {
     assert_eq!(runner["change"], "replaced");
     assert_eq!(runner["immutable"], serde_json::json!(["spec.template"]));
     assert_eq!(
-        runner["commands"],
+        report["replace"],
         serde_json::json!([
-            "kubectl delete job checkout-peak-k6-runner -n perf-testing --cascade=foreground",
+            "kubectl delete job/checkout-peak-k6-runner job/checkout-peak-k6-starter -n perf-testing \
+             --cascade=foreground",
             "kubectl apply -k new-bundle"
         ])
     );
     assert!(runner["note"].as_str().unwrap().contains("a Job runs once"));
-    assert_eq!(report["findings"], serde_json::json!([]), "the folder needs no explaining");
+    assert_eq!(
+        report["findings"],
+        serde_json::json!([]),
+        "the folder needs no explaining"
+    );
 }

@@ -99,7 +99,7 @@ fn offline(old: &Bundle, new: &Bundle, new_arg: &str) -> diff::Diff {
         format!("kubectl apply -f {new_arg}")
     };
     let mut d = diff::diff_with(old, new, &apply);
-    if apply == diff::APPLY && d.objects.iter().any(|o| !o.commands.is_empty()) {
+    if apply == diff::APPLY && !d.replace.is_empty() {
         let plan = if new_arg == "-" { "PLAN" } else { new_arg };
         d.findings.push(format!(
             "DIR: the folder the new plan compiles to (`perfplan compile {plan} -o DIR`)"
@@ -151,7 +151,7 @@ fn cluster(ctx: &Context, args: &Args) -> CliResult {
         apply: diff::APPLY.to_owned(),
     };
     let mut d = crate::cluster::live_diff(&bundle, &labels, &options)?;
-    if d.objects.iter().any(|o| !o.commands.is_empty()) {
+    if !d.replace.is_empty() {
         d.findings
             .push(apply_folder(&args.old, args.namespace.as_deref()));
     }

@@ -33,7 +33,7 @@ pub struct Options {
     pub namespace: Option<String>,
     /// The most one API call may take.
     pub timeout: Duration,
-    /// The command that applies the bundle, in a replace's commands.
+    /// The command that applies the bundle, after a replace's deletes.
     pub apply: String,
 }
 
@@ -73,30 +73,22 @@ async fn run(bundle: &Bundle, labels: &[(String, String)], options: &Options) ->
     if !present {
         // Nothing to compare with, and a dry-run into a missing namespace fails.
         let objects = manifests.iter().map(|m| whole(Change::Added, m)).collect();
-        return Ok(Diff {
-            objects,
-            unchanged: 0,
-            findings,
-        });
+        return Ok(Diff::new(objects, 0, findings, &options.apply));
     }
     let mut objects = Vec::new();
     let mut unchanged = 0;
     for m in &manifests {
-        match compare(&Call::new(&conn, m), &options.apply).await? {
+        match compare(&Call::new(&conn, m)).await? {
             Some(d) => objects.push(d),
             None => unchanged += 1,
         }
     }
     objects.extend(orphans(&conn, &namespace, labels, &manifests).await?);
-    Ok(Diff {
-        objects,
-        unchanged,
-        findings,
-    })
+    Ok(Diff::new(objects, unchanged, findings, &options.apply))
 }
 
 /// One object against its live self; `None` when they agree.
-async fn compare(call: &Call<'_>, apply: &str) -> Result<Option<ObjectDiff>, String> {
+async fn compare(call: &Call<'_>) -> Result<Option<ObjectDiff>, String> {
     let m = call.m;
     let live = call.get().await?;
     let applied = call.dry_run_apply().await?;
@@ -118,7 +110,7 @@ async fn compare(call: &Call<'_>, apply: &str) -> Result<Option<ObjectDiff>, Str
         object: None,
         ..whole(Change::Changed, m)
     };
-    Ok(Some(diff::classify(d, fixed, apply)))
+    Ok(Some(diff::classify(d, fixed)))
 }
 
 /// Objects labelled as this plan's that it no longer produces.

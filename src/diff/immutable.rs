@@ -28,7 +28,7 @@
 //! - ConfigMap (`ValidateConfigMapUpdate`): `data` and `binaryData` once
 //!   `immutable: true`. perfplan's content-hashed ConfigMaps change name instead.
 
-use super::FieldChange;
+use super::{Change, FieldChange, ObjectDiff};
 use serde_json::Value;
 
 /// The fields of `kind` that never change in place.
@@ -96,8 +96,10 @@ fn elastic(job: &Value) -> bool {
     spec["completionMode"] == "Indexed" && spec["completions"] == spec["parallelism"]
 }
 
-/// The commands that replace an object: delete it, waiting until its pods are
-/// gone, then apply the bundle again.
+/// The commands that replace the `Replaced` objects: delete them, waiting until
+/// their pods are gone, then apply the bundle once. Deletes come first because
+/// `kubectl apply -k` patches every object of the bundle, and fails on any replaced
+/// one still there.
 ///
 /// `--cascade=foreground` because kubectl's default (background) removes the owner
 /// at once and leaves its pods to the garbage collector, so the new pods could
@@ -106,27 +108,44 @@ fn elastic(job: &Value) -> bool {
 /// deleted every dependent with `blockOwnerDeletion` (the pods of a Job or a
 /// StatefulSet; see <https://kubernetes.io/docs/concepts/architecture/garbage-collection/#foreground-deletion>),
 /// and `kubectl delete` waits for it (`--wait` is on by default). `kubectl replace
-/// --force -f FILE` is one command but creates the object without apply's record
+/// --force -f FILE` is one command per object but creates it without apply's record
 /// (the last-applied annotation), so the next `kubectl apply -k` warns and merges
-/// against nothing; deleting and applying the whole bundle keeps one way of applying.
-pub fn commands(kind: &str, namespace: &str, name: &str, apply: &str) -> Vec<String> {
-    vec![
-        format!(
-            "kubectl delete {} {name} -n {namespace} --cascade=foreground",
-            kind.to_lowercase()
-        ),
-        apply.to_owned(),
-    ]
+/// against nothing; deleting and applying the bundle keeps one way of applying.
+pub fn commands(objects: &[ObjectDiff], apply: &str) -> Vec<String> {
+    let replaced: Vec<&ObjectDiff> = objects.iter().filter(|o| o.change == Change::Replaced).collect();
+    let mut namespaces: Vec<&str> = replaced.iter().map(|o| o.namespace.as_str()).collect();
+    namespaces.dedup();
+    let mut out: Vec<String> = namespaces
+        .iter()
+        .map(|ns| {
+            let names: Vec<String> = replaced
+                .iter()
+                .filter(|o| o.namespace == *ns)
+                .map(|o| format!("{}/{}", o.kind.to_lowercase(), o.name))
+                .collect();
+            delete(&names.join(" "), ns)
+        })
+        .collect();
+    if !out.is_empty() {
+        out.push(apply.to_owned());
+    }
+    out
+}
+
+fn delete(what: &str, namespace: &str) -> String {
+    format!("kubectl delete {what} -n {namespace} --cascade=foreground")
 }
 
 /// What a change to a Job means beyond its fields: a Job runs once.
-pub fn job_note(replaced: bool) -> String {
-    if replaced {
+pub fn job_note(job: &ObjectDiff) -> String {
+    if job.change == Change::Replaced {
         "a Job runs once: replacing it runs its pods again".to_owned()
     } else {
-        "a Job runs once: applying changes the object, but a Job that has run does not run again; \
-         to run it again, delete it and apply (the commands above)"
-            .to_owned()
+        format!(
+            "a Job runs once: applying changes the object, but a Job that has run does not run again; to run \
+             it again, delete it (`{}`) and apply",
+            delete(&format!("job/{}", job.name), &job.namespace)
+        )
     }
 }
 

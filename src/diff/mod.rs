@@ -43,9 +43,6 @@ pub struct ObjectDiff {
     /// For `replaced`: the fields that cannot change in place.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub immutable: Vec<String>,
-    /// The commands that replace the object (or run a changed Job again).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub commands: Vec<String>,
     /// What else the change means (a Job runs once).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -77,12 +74,27 @@ pub struct Diff {
     /// PriorityClass): advice, not a difference of the objects, so it does not
     /// change the exit code.
     pub findings: Vec<String>,
+    /// The commands that perform the replaces, in order: every replaced object
+    /// deleted first (one command per namespace), then one apply, so that the apply
+    /// never meets an object it cannot patch.
+    pub replace: Vec<String>,
 }
 
 /// How the bundle is applied, when the caller does not know its folder.
 pub const APPLY: &str = "kubectl apply -k DIR";
 
 impl Diff {
+    /// The diff of `objects`, with the replace commands that apply with `apply`.
+    pub fn new(objects: Vec<ObjectDiff>, unchanged: usize, findings: Vec<String>, apply: &str) -> Diff {
+        let replace = immutable::commands(&objects, apply);
+        Diff {
+            objects,
+            unchanged,
+            findings,
+            replace,
+        }
+    }
+
     /// No object differs (findings are advice and do not count).
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty()
@@ -145,7 +157,7 @@ pub fn diff_with(old: &Bundle, new: &Bundle, apply: &str) -> Diff {
                         let all = fields::diff(&o.value, &n.value);
                         immutable::touched(&n.kind, &o.value, &n.value, &all)
                     };
-                    objects.push(classify(d, fixed, apply));
+                    objects.push(classify(d, fixed));
                 }
             }
             None => objects.push(whole(Change::Added, n)),
@@ -156,26 +168,19 @@ pub fn diff_with(old: &Bundle, new: &Bundle, apply: &str) -> Diff {
             objects.push(whole(Change::Removed, o));
         }
     }
-    Diff {
-        objects,
-        unchanged,
-        findings: Vec::new(),
-    }
+    Diff::new(objects, unchanged, Vec::new(), apply)
 }
 
 /// A changed object as a replace when `fixed` (its immutable fields that changed) is
-/// not empty, with the commands; a Job says that it runs once either way.
-pub fn classify(mut d: ObjectDiff, fixed: Vec<String>, apply: &str) -> ObjectDiff {
+/// not empty; a Job says that it runs once either way.
+pub fn classify(mut d: ObjectDiff, fixed: Vec<String>) -> ObjectDiff {
     let replaced = !fixed.is_empty();
     if replaced {
         d.change = Change::Replaced;
         d.immutable = fixed;
     }
-    if replaced || d.kind == "Job" {
-        d.commands = immutable::commands(&d.kind, &d.namespace, &d.name, apply);
-    }
     if d.kind == "Job" {
-        d.note = Some(immutable::job_note(replaced));
+        d.note = Some(immutable::job_note(&d));
     }
     d
 }
@@ -205,7 +210,6 @@ pub fn whole(change: Change, m: &Manifest) -> ObjectDiff {
         text: Vec::new(),
         object: Some(m.value.clone()),
         immutable: Vec::new(),
-        commands: Vec::new(),
         note: None,
     }
 }
@@ -240,7 +244,6 @@ fn changed(o: &Manifest, n: &Manifest, renamed: bool) -> ObjectDiff {
         text,
         object: None,
         immutable: Vec::new(),
-        commands: Vec::new(),
         note: None,
     }
 }

@@ -69,6 +69,7 @@ pub fn human(d: &Diff, color: bool) -> String {
         }
         out.push_str(&how(o));
     }
+    out.push_str(&replace(d));
     for f in &d.findings {
         out.push_str(&format!("note: {f}\n"));
     }
@@ -76,20 +77,22 @@ pub fn human(d: &Diff, color: bool) -> String {
     out
 }
 
-/// The commands of a replace (or a Job's re-run) and the object's note.
+/// The object's note.
 fn how(o: &ObjectDiff) -> String {
+    o.note
+        .as_ref()
+        .map(|note| format!("    ({note})\n"))
+        .unwrap_or_default()
+}
+
+/// The commands that perform the replaces.
+fn replace(d: &Diff) -> String {
     let mut out = String::new();
-    let lead = if o.change == Change::Replaced {
-        "replace with:"
-    } else {
-        "run again with:"
-    };
-    for (i, c) in o.commands.iter().enumerate() {
-        let head = if i == 0 { lead } else { "" };
-        out.push_str(&format!("    {head:<15} {c}\n"));
+    if !d.replace.is_empty() {
+        out.push_str("replace (delete, waiting for the pods to end, then apply):\n");
     }
-    if let Some(note) = &o.note {
-        out.push_str(&format!("    ({note})\n"));
+    for c in &d.replace {
+        out.push_str(&format!("    {c}\n"));
     }
     out
 }
@@ -125,6 +128,7 @@ pub fn json(d: &Diff) -> String {
             "unchanged": d.unchanged,
         },
         "objects": objects,
+        "replace": d.replace,
         "findings": d.findings,
     });
     serde_json::to_string_pretty(&value).expect("JSON values serialize") + "\n"

@@ -1,0 +1,468 @@
+//! A plan's whole life on one real API server, as docs/lifecycle.md tells it and as
+//! a user runs it: `perfplan` and `kubectl` (with its kustomize) against
+//! kube-apiserver 1.37. One server for every step, to keep the time small; the
+//! steps run in order, each leaving the cluster as the next expects.
+//!
+//! The server has no controllers. Where a step relies on one, the test plays its
+//! part and says so: the garbage collector, which removes the `foregroundDeletion`
+//! finalizer once an object's dependents are gone (a Job's pods; none exist here).
+
+use super::support;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use support::apiserver::ApiServer;
+
+/// The plan's labels, as the docs' `SEL`.
+const SEL: &str = "app.kubernetes.io/instance=checkout-peak,app.kubernetes.io/managed-by=perfplan";
+/// Every kind a bundle holds but the Namespace.
+const KINDS: &str =
+    "jobs,statefulsets,deployments,services,configmaps,networkpolicies,serviceaccounts,roles,rolebindings";
+
+struct Life {
+    server: ApiServer,
+    dir: PathBuf,
+}
+
+impl Life {
+    fn kubectl(&self, args: &[&str]) -> Output {
+        self.kubectl_as(&self.server.kubeconfig(), args)
+    }
+
+    fn kubectl_as(&self, kubeconfig: &Path, args: &[&str]) -> Output {
+        Command::new("kubectl")
+            .args(args)
+            .env("KUBECONFIG", kubeconfig)
+            .output()
+            .expect("kubectl on PATH (the lifecycle test runs the commands the docs give)")
+    }
+
+    /// kubectl that must succeed; its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(out.status.success(), "kubectl {args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    fn perfplan(&self, kubeconfig: &Path, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_perfplan"))
+            .args(args)
+            .env("KUBECONFIG", kubeconfig)
+            .env("HOME", &self.dir)
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .current_dir(&self.dir)
+            .output()
+            .unwrap()
+    }
+
+    /// `perfplan diff PLAN --cluster …` as the admin.
+    fn diff(&self, plan: &Path, extra: &[&str]) -> Output {
+        let mut args = vec!["diff", plan.to_str().unwrap(), "--cluster", "--color", "never"];
+        args.extend(extra);
+        self.perfplan(&self.server.kubeconfig(), &args)
+    }
+
+    /// `perfplan compile PLAN -o DIR …`; DIR under the test's folder.
+    fn compile(&self, plan: &Path, name: &str, extra: &[&str]) -> PathBuf {
+        let out_dir = self.dir.join(name);
+        let mut args = vec!["compile", plan.to_str().unwrap(), "-o", out_dir.to_str().unwrap()];
+        args.extend(extra);
+        let out = self.perfplan(&self.server.kubeconfig(), &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        out_dir
+    }
+
+    /// A kubectl delete that waits on the `foregroundDeletion` finalizer, with the
+    /// test playing the garbage collector: each Job the server marked for foreground
+    /// deletion (no pods exist without a Job controller) is released. The Jobs seen
+    /// so, which shows the server took the deletion as foreground.
+    fn delete_foreground(&self, args: &[&str]) -> Vec<String> {
+        let mut child = Command::new("kubectl")
+            .args(args)
+            .env("KUBECONFIG", self.server.kubeconfig())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut released = Vec::new();
+        let started = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "kubectl {args:?} hangs"
+            );
+            let jobs: Value = serde_json::from_str(&self.ok(&["get", "jobs", "-A", "-o", "json"])).unwrap();
+            for job in jobs["items"].as_array().unwrap() {
+                let meta = &job["metadata"];
+                let waiting = meta["finalizers"].to_string().contains("foregroundDeletion");
+                if meta.get("deletionTimestamp").is_some() && waiting {
+                    let (ns, name) = (
+                        meta["namespace"].as_str().unwrap(),
+                        meta["name"].as_str().unwrap(),
+                    );
+                    let patch = r#"{"metadata":{"finalizers":null}}"#;
+                    self.ok(&["patch", "job", name, "-n", ns, "--type=merge", "-p", patch]);
+                    released.push(name.to_owned());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "kubectl {args:?}: {}", text(&out.stderr));
+        released
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn plan(name: &str) -> PathBuf {
+    support::root().join("plans").join(name)
+}
+
+#[test]
+fn a_plans_life_from_first_apply_to_teardown() {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let life = Life {
+        server: ApiServer::start(&dir.path().join("server")),
+        dir: dir.path().to_owned(),
+    };
+    let up = started.elapsed();
+    what_a_fresh_cluster_lacks(&life);
+    let bundle = first_apply(&life);
+    run_again(&life, &bundle);
+    change_through_a_replace(&life);
+    elsewhere_as_kustomize_puts_it(&life);
+    a_user_without_grants(&life);
+    the_results_reader_is_admitted(&life);
+    tear_down(&life);
+    let steps = started.elapsed();
+    frozen_then_stopped(&life);
+    eprintln!(
+        "lifecycle: server up in {:.1}s, steps {:.1}s, timeouts {:.1}s",
+        up.as_secs_f32(),
+        (steps - up).as_secs_f32(),
+        (started.elapsed() - steps).as_secs_f32()
+    );
+}
+
+/// Before anything exists: every object added, and findings for the namespace and
+/// the PriorityClass the plan names (k6-uneven runs at `load-testing`).
+fn what_a_fresh_cluster_lacks(life: &Life) {
+    let out = life.diff(&plan("k6-uneven.yaml"), &["--output", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["summary"]["added"],
+        report["objects"].as_array().unwrap().len()
+    );
+    let findings = report["findings"].to_string();
+    assert!(
+        findings.contains("namespace `perf-testing` does not exist"),
+        "{findings}"
+    );
+    assert!(
+        findings.contains("perfplan compile PLAN --create-namespace"),
+        "{findings}"
+    );
+    assert!(
+        findings.contains("PriorityClass `load-testing` does not exist"),
+        "{findings}"
+    );
+    let human = life.diff(&plan("k6-uneven.yaml"), &[]);
+    eprintln!(
+        "{}",
+        text(&human.stdout)
+            .lines()
+            .rev()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// `compile --create-namespace` and `kubectl apply -k` on a fresh cluster; then the
+/// plan compares clean.
+fn first_apply(life: &Life) -> PathBuf {
+    let bundle = life.compile(&plan("k6-basic.yaml"), "checkout-peak", &["--create-namespace"]);
+    let applied = life.ok(&["apply", "-k", bundle.to_str().unwrap()]);
+    assert!(applied.starts_with("namespace/perf-testing created"), "{applied}");
+    let out = life.diff(&plan("k6-basic.yaml"), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    bundle
+}
+
+/// Run again: delete the plan's Jobs by label (foreground), apply again; the Jobs
+/// are created anew.
+fn run_again(life: &Life, bundle: &Path) {
+    let released = life.delete_foreground(&[
+        "delete",
+        "jobs",
+        "-n",
+        "perf-testing",
+        "-l",
+        SEL,
+        "--cascade=foreground",
+    ]);
+    assert_eq!(released.len(), 2, "both Jobs waited for their pods: {released:?}");
+    let applied = life.ok(&["apply", "-k", bundle.to_str().unwrap()]);
+    assert!(
+        applied.contains("job.batch/checkout-peak-k6-runner created"),
+        "{applied}"
+    );
+    assert!(
+        applied.contains("job.batch/checkout-peak-k6-starter created"),
+        "{applied}"
+    );
+}
+
+/// A generators change shows the Jobs replaced (not exit 2); performing the
+/// printed commands makes the cluster match the plan.
+fn change_through_a_replace(life: &Life) {
+    std::fs::create_dir_all(life.dir.join("scripts")).unwrap();
+    std::fs::copy(plan("scripts/checkout.js"), life.dir.join("scripts/checkout.js")).unwrap();
+    let scaled = life.dir.join("k6-basic-scaled.yaml");
+    let text_of_plan = std::fs::read_to_string(plan("k6-basic.yaml")).unwrap();
+    std::fs::write(&scaled, text_of_plan.replace("generators: 3", "generators: 5")).unwrap();
+    let out = life.diff(&scaled, &[]);
+    let shown = text(&out.stdout);
+    eprintln!("{shown}");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        shown.contains(
+            "! Job perf-testing/checkout-peak-k6-runner (replace: spec.template cannot change in place)"
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("    spec.completions: 3 -> 5\n"), "{shown}");
+    assert!(
+        !shown.contains("controller-uid"),
+        "server additions are not shown: {shown}"
+    );
+    assert!(
+        shown.ends_with("0 added, 0 removed, 0 changed, 2 replaced, 8 unchanged\n"),
+        "{shown}"
+    );
+    let json = life.diff(&scaled, &["--output", "json"]);
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let folder = life.compile(&scaled, "scaled", &[]);
+    for command in report["replace"].as_array().unwrap() {
+        let command = command.as_str().unwrap().replace("DIR", folder.to_str().unwrap());
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        if args[0] == "delete" {
+            assert_eq!(life.delete_foreground(&args).len(), 2, "{command}");
+        } else {
+            life.ok(&args);
+        }
+    }
+    let out = life.diff(&scaled, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// The Gatling cluster example applied into another namespace by a kustomization
+/// with `namespace:` over perfplan's folder: `diff --namespace` compares clean, the
+/// discovery binding's subject included, and the moved account may list pods there.
+fn elsewhere_as_kustomize_puts_it(life: &Life) {
+    let base = life.compile(&plan("gatling-cluster.yaml"), "gatling", &[]);
+    let overlay = life.dir.join("gatling-elsewhere");
+    std::fs::create_dir_all(&overlay).unwrap();
+    std::fs::write(
+        overlay.join("kustomization.yaml"),
+        format!("namespace: gx\nresources:\n- {}\n", base.display()),
+    )
+    .unwrap();
+    life.ok(&["create", "namespace", "gx"]);
+    life.ok(&["apply", "-k", overlay.to_str().unwrap()]);
+    let out = life.diff(&plan("gatling-cluster.yaml"), &["--namespace", "gx"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let account = "system:serviceaccount:gx:checkout-peak-gatling-discovery";
+    let can = life.ok(&["auth", "can-i", "list", "pods", "-n", "gx", "--as", account]);
+    assert_eq!(can.trim(), "yes");
+    life.ok(&["delete", "-k", overlay.to_str().unwrap()]);
+}
+
+/// A user without grants: the 403 names the context perfplan used, and the hint,
+/// run as given, checks that user (with the admin current, it answers `no`). Given
+/// a Role in the namespace only, the namespace and PriorityClass checks are
+/// findings (could not check), not errors.
+fn a_user_without_grants(life: &Life) {
+    let both = std::env::join_paths([life.server.kubeconfig(), life.server.kubeconfig_limited()]).unwrap();
+    let both = PathBuf::from(both);
+    let basic = plan("k6-basic.yaml");
+    for (kubeconfig, extra) in [
+        (life.server.kubeconfig_limited(), vec![]),
+        (both.clone(), vec!["--context", "limited"]),
+    ] {
+        let mut args = vec!["diff", basic.to_str().unwrap(), "--cluster"];
+        args.extend(&extra);
+        let out = life.perfplan(&kubeconfig, &args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        let hint = err
+            .split('`')
+            .find(|s| s.starts_with("kubectl auth can-i"))
+            .unwrap_or_else(|| panic!("{err}"));
+        assert!(hint.ends_with(" --context limited"), "{err}");
+        let args: Vec<&str> = hint.split_whitespace().skip(1).collect();
+        let answer = life.kubectl_as(&both, &args);
+        assert_eq!(
+            text(&answer.stdout).trim(),
+            "no",
+            "{hint}: {}",
+            text(&answer.stderr)
+        );
+    }
+    let role = r#"{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "all", "namespace": "perf-testing"},
+        "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}"#;
+    let role_file = life.dir.join("role.json");
+    std::fs::write(&role_file, role).unwrap();
+    life.ok(&["apply", "-f", role_file.to_str().unwrap()]);
+    life.ok(&[
+        "create",
+        "rolebinding",
+        "all",
+        "-n",
+        "perf-testing",
+        "--role",
+        "all",
+        "--user",
+        "limited",
+    ]);
+    let uneven = plan("k6-uneven.yaml");
+    let out = life.perfplan(
+        &life.server.kubeconfig_limited(),
+        &["diff", uneven.to_str().unwrap(), "--cluster"],
+    );
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        shown.contains("note: could not check that Namespace `perf-testing` exists"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("note: could not check that PriorityClass `load-testing` exists"),
+        "{shown}"
+    );
+    life.ok(&["delete", "rolebinding,role", "all", "-n", "perf-testing"]);
+}
+
+/// The reader pod of docs/lifecycle.md is admitted under `restricted` (dry run,
+/// no warning); a pod naming a missing PriorityClass is refused, as the finding
+/// says.
+fn the_results_reader_is_admitted(life: &Life) {
+    life.ok(&["create", "serviceaccount", "default", "-n", "perf-testing"]);
+    let labels = life.ok(&[
+        "get",
+        "namespace",
+        "perf-testing",
+        "-o",
+        "jsonpath={.metadata.labels}",
+    ]);
+    assert!(
+        labels.contains(r#""pod-security.kubernetes.io/enforce":"restricted""#),
+        "{labels}"
+    );
+    let docs = std::fs::read_to_string(support::root().join("docs/lifecycle.md")).unwrap();
+    let reader = docs
+        .split("<!-- reader-pod")
+        .nth(1)
+        .and_then(|rest| rest.split("```yaml\n").nth(1))
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs/lifecycle.md holds the reader pod");
+    let file = life.dir.join("reader.yaml");
+    std::fs::write(&file, reader).unwrap();
+    let out = life.kubectl(&["create", "--dry-run=server", "-f", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("Warning"), "{}", text(&out.stderr));
+    let prioritized = reader.replace(
+        "  restartPolicy: Never\n",
+        "  restartPolicy: Never\n  priorityClassName: load-testing\n",
+    );
+    std::fs::write(&file, prioritized).unwrap();
+    let out = life.kubectl(&["create", "--dry-run=server", "-f", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no PriorityClass with name load-testing was found"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Teardown by label: afterwards no object with the plan's labels remains; and
+/// `kubectl delete -k` of the bundle (as the docs give it) finds nothing left but
+/// the namespace it created.
+fn tear_down(life: &Life) {
+    life.ok(&["delete", KINDS, "-n", "perf-testing", "-l", SEL]);
+    let left = life.ok(&["get", KINDS, "-A", "-l", SEL, "-o", "name"]);
+    assert_eq!(left, "", "objects of the plan remain");
+    let bundle = life.dir.join("checkout-peak");
+    let out = life.kubectl(&["delete", "-k", bundle.to_str().unwrap(), "--ignore-not-found"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "namespace \"perf-testing\" deleted");
+}
+
+/// A frozen server (SIGSTOP) times out within --timeout; a stopped one is a refused
+/// connection, at once. Distinct messages, exit 2.
+fn frozen_then_stopped(life: &Life) {
+    struct Thaw(u32);
+    impl Drop for Thaw {
+        fn drop(&mut self) {
+            let _ = Command::new("kill").args(["-CONT", &self.0.to_string()]).status();
+        }
+    }
+    let pid = life.server.apiserver_pid();
+    let basic = plan("k6-basic.yaml");
+    let timed = |expect: &str| {
+        let started = Instant::now();
+        let out = life.diff(&basic, &["--timeout", "2s"]);
+        let took = started.elapsed();
+        let err = text(&out.stderr);
+        eprintln!("{took:?}: {err}");
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(expect), "{err}");
+        took
+    };
+    let thaw = Thaw(pid);
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let took = timed("timed out after 2s waiting for the API server at https://127.0.0.1:");
+    drop(thaw);
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_millis(3500),
+        "a hang ends at --timeout: {took:?}"
+    );
+    life.server.stop();
+    let refused = format!("connection refused: nothing listens at {}", life.server.url);
+    let took = timed(&refused);
+    assert!(
+        took < Duration::from_secs(1),
+        "a refused connection is immediate: {took:?}"
+    );
+}
