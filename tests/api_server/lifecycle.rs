@@ -278,12 +278,12 @@ fn change_through_a_replace(life: &Life) {
 /// with `namespace:` over perfplan's folder: `diff --namespace` compares clean, the
 /// discovery binding's subject included, and the moved account may list pods there.
 fn elsewhere_as_kustomize_puts_it(life: &Life) {
-    let base = life.compile(&plan("gatling-cluster.yaml"), "gatling", &[]);
+    life.compile(&plan("gatling-cluster.yaml"), "gatling", &[]);
     let overlay = life.dir.join("gatling-elsewhere");
     std::fs::create_dir_all(&overlay).unwrap();
     std::fs::write(
         overlay.join("kustomization.yaml"),
-        format!("namespace: gx\nresources:\n- {}\n", base.display()),
+        "namespace: gx\nresources:\n- ../gatling\n",
     )
     .unwrap();
     life.ok(&["create", "namespace", "gx"]);
@@ -304,8 +304,9 @@ fn elsewhere_as_kustomize_puts_it(life: &Life) {
 
 /// A user without grants: the 403 names the context perfplan used, and the hint,
 /// run as given, checks that user (with the admin current, it answers `no`). Given
-/// a Role in the namespace only, the namespace and PriorityClass checks are
-/// findings (could not check), not errors.
+/// a Role over the bundle's kinds in the namespace only (a Role granting
+/// `namespaces` there would let it get its own namespace), the namespace and
+/// PriorityClass checks are findings (could not check), not errors.
 fn a_user_without_grants(life: &Life) {
     let both = std::env::join_paths([life.server.kubeconfig(), life.server.kubeconfig_limited()]).unwrap();
     let both = PathBuf::from(both);
@@ -335,7 +336,8 @@ fn a_user_without_grants(life: &Life) {
     }
     let role = r#"{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
         "metadata": {"name": "all", "namespace": "perf-testing"},
-        "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}"#;
+        "rules": [{"apiGroups": ["*"], "verbs": ["*"], "resources": ["networkpolicies", "configmaps",
+            "services", "jobs", "statefulsets", "deployments", "serviceaccounts", "roles", "rolebindings"]}]}"#;
     let role_file = life.dir.join("role.json");
     std::fs::write(&role_file, role).unwrap();
     life.ok(&["apply", "-f", role_file.to_str().unwrap()]);
@@ -412,13 +414,20 @@ fn the_results_reader_is_admitted(life: &Life) {
 
 /// Teardown by label: afterwards no object with the plan's labels remains; and
 /// `kubectl delete -k` of the bundle (as the docs give it) finds nothing left but
-/// the namespace it created.
+/// the namespace it created. `--wait=false` only here: without the namespace
+/// controller a deleted namespace stays Terminating, and kubectl would wait forever.
 fn tear_down(life: &Life) {
     life.ok(&["delete", KINDS, "-n", "perf-testing", "-l", SEL]);
     let left = life.ok(&["get", KINDS, "-A", "-l", SEL, "-o", "name"]);
     assert_eq!(left, "", "objects of the plan remain");
     let bundle = life.dir.join("checkout-peak");
-    let out = life.kubectl(&["delete", "-k", bundle.to_str().unwrap(), "--ignore-not-found"]);
+    let out = life.kubectl(&[
+        "delete",
+        "-k",
+        bundle.to_str().unwrap(),
+        "--ignore-not-found",
+        "--wait=false",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).trim(), "namespace \"perf-testing\" deleted");
 }
@@ -455,7 +464,7 @@ fn frozen_then_stopped(life: &Life) {
     let took = timed("timed out after 2s waiting for the API server at https://127.0.0.1:");
     drop(thaw);
     assert!(
-        took >= Duration::from_secs(2) && took < Duration::from_millis(3500),
+        took >= Duration::from_secs(2) && took < Duration::from_secs(4),
         "a hang ends at --timeout: {took:?}"
     );
     life.server.stop();
