@@ -151,7 +151,7 @@ fn cluster(ctx: &Context, args: &Args) -> CliResult {
         apply: diff::APPLY.to_owned(),
     };
     let mut d = crate::cluster::live_diff(&bundle, &labels, &options)?;
-    if !d.replace.is_empty() {
+    if !d.replace.is_empty() || d.findings.iter().any(|f| f.contains(diff::APPLY)) {
         d.findings
             .push(apply_folder(&args.old, args.namespace.as_deref()));
     }

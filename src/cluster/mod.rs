@@ -78,23 +78,27 @@ async fn run(bundle: &Bundle, labels: &[(String, String)], options: &Options) ->
     let mut objects = Vec::new();
     let mut unchanged = 0;
     for m in &manifests {
-        match compare(&Call::new(&conn, m)).await? {
+        let (d, finished) = compare(&Call::new(&conn, m)).await?;
+        match d {
             Some(d) => objects.push(d),
             None => unchanged += 1,
         }
+        findings.extend(finished);
     }
     objects.extend(orphans(&conn, &namespace, labels, &manifests).await?);
     Ok(Diff::new(objects, unchanged, findings, &options.apply))
 }
 
-/// One object against its live self; `None` when they agree.
-async fn compare(call: &Call<'_>) -> Result<Option<ObjectDiff>, String> {
+/// One object against its live self (`None` when they agree), and a finding when
+/// it is a Job that has finished.
+async fn compare(call: &Call<'_>) -> Result<(Option<ObjectDiff>, Option<String>), String> {
     let m = call.m;
     let live = call.get().await?;
     let applied = call.dry_run_apply().await?;
     let Some(live) = live else {
-        return Ok(Some(whole(Change::Added, m)));
+        return Ok((Some(whole(Change::Added, m)), None));
     };
+    let finished = finished(m, &live);
     let (changes, fixed) = match applied {
         Ok(applied) => (fields::diff(&normalize(live), &normalize(applied)), Vec::new()),
         Err(fixed) => {
@@ -103,14 +107,34 @@ async fn compare(call: &Call<'_>) -> Result<Option<ObjectDiff>, String> {
         }
     };
     if changes.is_empty() && fixed.is_empty() {
-        return Ok(None);
+        return Ok((None, finished));
     }
     let d = ObjectDiff {
         fields: changes,
         object: None,
         ..whole(Change::Changed, m)
     };
-    Ok(Some(diff::classify(d, fixed)))
+    let d = diff::classify(d, fixed);
+    // A replace runs the Job again anyway.
+    let finished = finished.filter(|_| d.change != Change::Replaced);
+    Ok((Some(d), finished))
+}
+
+/// A finding for a Job that has finished (its `Complete` or `Failed` condition is
+/// true): the diff may show nothing to apply, yet applying does not run it again.
+fn finished(m: &Manifest, live: &Value) -> Option<String> {
+    let conditions = live.pointer("/status/conditions")?.as_array()?;
+    let done = conditions
+        .iter()
+        .find(|c| (c["type"] == "Complete" || c["type"] == "Failed") && c["status"] == "True")?;
+    Some(format!(
+        "Job `{}` has finished ({}): applying the plan does not run it again; to run it again, delete it and \
+         apply: `kubectl delete job/{} -n {} --cascade=foreground`, then `kubectl apply -k DIR`",
+        m.name,
+        done["type"].as_str().unwrap_or_default(),
+        m.name,
+        m.namespace
+    ))
 }
 
 /// Objects labelled as this plan's that it no longer produces.

@@ -133,6 +133,7 @@ fn a_plans_life_from_first_apply_to_teardown() {
     let up = started.elapsed();
     what_a_fresh_cluster_lacks(&life);
     let bundle = first_apply(&life);
+    a_finished_job_is_named(&life);
     run_again(&life, &bundle);
     change_through_a_replace(&life);
     elsewhere_as_kustomize_puts_it(&life);
@@ -199,6 +200,41 @@ fn first_apply(life: &Life) -> PathBuf {
         text(&out.stderr)
     );
     bundle
+}
+
+/// A Job the Job controller marked complete (the test writes the status it would:
+/// no controller runs here) compares clean, and a finding says it will not run
+/// again.
+fn a_finished_job_is_named(life: &Life) {
+    let (start, end) = ("2026-12-01T10:00:00Z", "2026-12-01T10:25:00Z");
+    let condition = |kind: &str, reason: &str| {
+        serde_json::json!({"type": kind, "status": "True", "reason": reason, "message": "",
+            "lastProbeTime": end, "lastTransitionTime": end})
+    };
+    let status = serde_json::json!({"status": {
+        "startTime": start, "completionTime": end, "succeeded": 3, "completedIndexes": "0-2",
+        "ready": 0, "terminating": 0, "uncountedTerminatedPods": {},
+        "conditions": [condition("SuccessCriteriaMet", "CompletionsReached"), condition("Complete", "CompletionsReached")],
+    }});
+    life.ok(&[
+        "patch",
+        "job",
+        "checkout-peak-k6-runner",
+        "-n",
+        "perf-testing",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        &status.to_string(),
+    ]);
+    let out = life.diff(&plan("k6-basic.yaml"), &[]);
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{shown}{}", text(&out.stderr));
+    assert!(
+        shown.contains("note: Job `checkout-peak-k6-runner` has finished (Complete): applying the plan does not run it again"),
+        "{shown}"
+    );
+    assert!(shown.contains("note: DIR: "), "{shown}");
 }
 
 /// Run again: delete the plan's Jobs by label (foreground), apply again; the Jobs
