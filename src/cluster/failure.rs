@@ -25,11 +25,13 @@ impl Doing<'_> {
         }
     }
 
+    /// Where: `in namespace `ns``, or for a cluster-scoped resource the object's
+    /// name (`cluster-wide` for a list).
     fn place(&self) -> String {
-        if self.namespace.is_empty() {
-            "cluster-wide".to_owned()
-        } else {
-            format!("in namespace `{}`", self.namespace)
+        match (self.namespace.is_empty(), self.name) {
+            (false, _) => format!("in namespace `{}`", self.namespace),
+            (true, Some(name)) => format!("`{name}`"),
+            (true, None) => "cluster-wide".to_owned(),
         }
     }
 

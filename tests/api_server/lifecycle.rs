@@ -7,10 +7,14 @@
 //! part and says so: the garbage collector, which removes the `foregroundDeletion`
 //! finalizer once an object's dependents are gone (a Job's pods; none exist here).
 
+#[path = "life.rs"]
+mod life;
+
 use super::support;
+use life::{Life, plan, text};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 use support::apiserver::ApiServer;
 
@@ -19,108 +23,6 @@ const SEL: &str = "app.kubernetes.io/instance=checkout-peak,app.kubernetes.io/ma
 /// Every kind a bundle holds but the Namespace.
 const KINDS: &str =
     "jobs,statefulsets,deployments,services,configmaps,networkpolicies,serviceaccounts,roles,rolebindings";
-
-struct Life {
-    server: ApiServer,
-    dir: PathBuf,
-}
-
-impl Life {
-    fn kubectl(&self, args: &[&str]) -> Output {
-        self.kubectl_as(&self.server.kubeconfig(), args)
-    }
-
-    fn kubectl_as(&self, kubeconfig: &Path, args: &[&str]) -> Output {
-        Command::new("kubectl")
-            .args(args)
-            .env("KUBECONFIG", kubeconfig)
-            .output()
-            .expect("kubectl on PATH (the lifecycle test runs the commands the docs give)")
-    }
-
-    /// kubectl that must succeed; its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.kubectl(args);
-        assert!(out.status.success(), "kubectl {args:?}: {}", text(&out.stderr));
-        text(&out.stdout)
-    }
-
-    fn perfplan(&self, kubeconfig: &Path, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_perfplan"))
-            .args(args)
-            .env("KUBECONFIG", kubeconfig)
-            .env("HOME", &self.dir)
-            .env_remove("KUBERNETES_SERVICE_HOST")
-            .current_dir(&self.dir)
-            .output()
-            .unwrap()
-    }
-
-    /// `perfplan diff PLAN --cluster …` as the admin.
-    fn diff(&self, plan: &Path, extra: &[&str]) -> Output {
-        let mut args = vec!["diff", plan.to_str().unwrap(), "--cluster", "--color", "never"];
-        args.extend(extra);
-        self.perfplan(&self.server.kubeconfig(), &args)
-    }
-
-    /// `perfplan compile PLAN -o DIR …`; DIR under the test's folder.
-    fn compile(&self, plan: &Path, name: &str, extra: &[&str]) -> PathBuf {
-        let out_dir = self.dir.join(name);
-        let mut args = vec!["compile", plan.to_str().unwrap(), "-o", out_dir.to_str().unwrap()];
-        args.extend(extra);
-        let out = self.perfplan(&self.server.kubeconfig(), &args);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        out_dir
-    }
-
-    /// A kubectl delete that waits on the `foregroundDeletion` finalizer, with the
-    /// test playing the garbage collector: each Job the server marked for foreground
-    /// deletion (no pods exist without a Job controller) is released. The Jobs seen
-    /// so, which shows the server took the deletion as foreground.
-    fn delete_foreground(&self, args: &[&str]) -> Vec<String> {
-        let mut child = Command::new("kubectl")
-            .args(args)
-            .env("KUBECONFIG", self.server.kubeconfig())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut released = Vec::new();
-        let started = Instant::now();
-        while child.try_wait().unwrap().is_none() {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "kubectl {args:?} hangs"
-            );
-            let jobs: Value = serde_json::from_str(&self.ok(&["get", "jobs", "-A", "-o", "json"])).unwrap();
-            for job in jobs["items"].as_array().unwrap() {
-                let meta = &job["metadata"];
-                let waiting = meta["finalizers"].to_string().contains("foregroundDeletion");
-                if meta.get("deletionTimestamp").is_some() && waiting {
-                    let (ns, name) = (
-                        meta["namespace"].as_str().unwrap(),
-                        meta["name"].as_str().unwrap(),
-                    );
-                    let patch = r#"{"metadata":{"finalizers":null}}"#;
-                    self.ok(&["patch", "job", name, "-n", ns, "--type=merge", "-p", patch]);
-                    released.push(name.to_owned());
-                }
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "kubectl {args:?}: {}", text(&out.stderr));
-        released
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn plan(name: &str) -> PathBuf {
-    support::root().join("plans").join(name)
-}
 
 #[test]
 fn a_plans_life_from_first_apply_to_teardown() {
@@ -355,6 +257,7 @@ fn a_user_without_grants(life: &Life) {
         args.extend(&extra);
         let out = life.perfplan(&kubeconfig, &args);
         let err = text(&out.stderr);
+        eprintln!("{err}");
         assert_eq!(out.status.code(), Some(2), "{err}");
         let hint = err
             .split('`')
@@ -394,6 +297,7 @@ fn a_user_without_grants(life: &Life) {
         &["diff", uneven.to_str().unwrap(), "--cluster"],
     );
     let shown = text(&out.stdout);
+    eprintln!("{}", shown.lines().rev().take(3).collect::<Vec<_>>().join("\n"));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(
         shown.contains("note: could not check that Namespace `perf-testing` exists"),
