@@ -78,7 +78,7 @@ async fn run(bundle: &Bundle, labels: &[(String, String)], options: &Options) ->
     let mut objects = Vec::new();
     let mut unchanged = 0;
     for m in &manifests {
-        let (d, finished) = compare(&Call::new(&conn, m)).await?;
+        let (d, finished) = compare(&Call::new(&conn, m), &options.apply).await?;
         match d {
             Some(d) => objects.push(d),
             None => unchanged += 1,
@@ -91,14 +91,14 @@ async fn run(bundle: &Bundle, labels: &[(String, String)], options: &Options) ->
 
 /// One object against its live self (`None` when they agree), and a finding when
 /// it is a Job that has finished.
-async fn compare(call: &Call<'_>) -> Result<(Option<ObjectDiff>, Option<String>), String> {
+async fn compare(call: &Call<'_>, apply: &str) -> Result<(Option<ObjectDiff>, Option<String>), String> {
     let m = call.m;
     let live = call.get().await?;
     let applied = call.dry_run_apply().await?;
     let Some(live) = live else {
         return Ok((Some(whole(Change::Added, m)), None));
     };
-    let finished = finished(m, &live);
+    let finished = finished(m, &live, apply);
     let (changes, fixed) = match applied {
         Ok(applied) => (fields::diff(&normalize(live), &normalize(applied)), Vec::new()),
         Err(fixed) => {
@@ -122,14 +122,14 @@ async fn compare(call: &Call<'_>) -> Result<(Option<ObjectDiff>, Option<String>)
 
 /// A finding for a Job that has finished (its `Complete` or `Failed` condition is
 /// true): the diff may show nothing to apply, yet applying does not run it again.
-fn finished(m: &Manifest, live: &Value) -> Option<String> {
+fn finished(m: &Manifest, live: &Value, apply: &str) -> Option<String> {
     let conditions = live.pointer("/status/conditions")?.as_array()?;
     let done = conditions
         .iter()
         .find(|c| (c["type"] == "Complete" || c["type"] == "Failed") && c["status"] == "True")?;
     Some(format!(
         "Job `{}` has finished ({}): applying the plan does not run it again; to run it again, delete it and \
-         apply: `kubectl delete job/{} -n {} --cascade=foreground`, then `kubectl apply -k DIR`",
+         apply: `kubectl delete job/{} -n {} --cascade=foreground`, then `{apply}`",
         m.name,
         done["type"].as_str().unwrap_or_default(),
         m.name,
