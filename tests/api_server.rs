@@ -7,6 +7,9 @@
 //! returns fails the test. The Gatling discovery ServiceAccount may get and list pods
 //! in its namespace and nothing else (SubjectAccessReview).
 //!
+//! `lifecycle` (with the `cluster` feature) runs a plan's whole life on one server
+//! with kubectl and perfplan, as docs/lifecycle.md tells it.
+//!
 //! The requests go through curl with the admin's client certificate, so what is
 //! tested is the server's answer to the bundle, not perfplan's own client. A server
 //! that cannot be built or started fails the test with the reason.

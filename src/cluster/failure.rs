@@ -48,11 +48,13 @@ impl Doing<'_> {
             .as_ref()
             .map(|c| format!(" --context {c}"))
             .unwrap_or_default();
-        format!(
-            "kubectl auth can-i {} {}{ns}{context}",
-            self.verb,
-            self.resource()
-        )
+        // A cluster-scoped object by name (`namespaces/perf-testing`): RBAC may grant
+        // a namespace's own object to a user of that namespace.
+        let what = match (self.namespace.is_empty(), self.name) {
+            (true, Some(name)) => format!("{}/{name}", self.resource()),
+            _ => self.resource(),
+        };
+        format!("kubectl auth can-i {} {what}{ns}{context}", self.verb)
     }
 
     pub fn explain(&self, e: kube::Error) -> String {

@@ -300,13 +300,27 @@ fn a_user_without_grants(life: &Life) {
     eprintln!("{}", shown.lines().rev().take(3).collect::<Vec<_>>().join("\n"));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(
-        shown.contains("note: could not check that Namespace `perf-testing` exists"),
+        shown.contains(
+            "note: could not check that Namespace `perf-testing` exists: the user may not get namespaces (403; \
+             `kubectl auth can-i get namespaces/perf-testing --context limited` checks)"
+        ),
         "{shown}"
     );
     assert!(
         shown.contains("note: could not check that PriorityClass `load-testing` exists"),
         "{shown}"
     );
+    // Each check's hint, run as given, answers for that user: `no`.
+    for hint in shown.split('`').filter(|s| s.starts_with("kubectl auth can-i")) {
+        let args: Vec<&str> = hint.split_whitespace().skip(1).collect();
+        let answer = life.kubectl_as(&life.server.kubeconfig_limited(), &args);
+        assert_eq!(
+            text(&answer.stdout).trim(),
+            "no",
+            "{hint}: {}",
+            text(&answer.stderr)
+        );
+    }
     life.ok(&["delete", "rolebinding,role", "all", "-n", "perf-testing"]);
 }
 
