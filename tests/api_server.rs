@@ -7,113 +7,23 @@
 //! returns fails the test. The Gatling discovery ServiceAccount may get and list pods
 //! in its namespace and nothing else (SubjectAccessReview).
 //!
+//! `lifecycle` (with the `cluster` feature) runs a plan's whole life on one server
+//! with kubectl and perfplan, as docs/lifecycle.md tells it.
+//!
 //! The requests go through curl with the admin's client certificate, so what is
 //! tested is the server's answer to the bundle, not perfplan's own client. A server
 //! that cannot be built or started fails the test with the reason.
 
 mod support;
 
+use support::apiserver::ApiServer;
+
+/// A plan's whole life (docs/lifecycle.md), with kubectl and perfplan.
+#[cfg(feature = "cluster")]
+#[path = "api_server/lifecycle.rs"]
+mod lifecycle;
+
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// A running kube-apiserver; stopped when dropped.
-struct ApiServer {
-    dir: PathBuf,
-    url: String,
-}
-
-impl ApiServer {
-    fn start(dir: &Path) -> ApiServer {
-        let out = Command::new(support::root().join("tools/apiserver.sh"))
-            .arg("start")
-            .arg(dir)
-            .output()
-            .expect("run tools/apiserver.sh");
-        assert!(
-            out.status.success(),
-            "the API server did not start:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        let url = stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("APISERVER="))
-            .expect("APISERVER= line")
-            .to_owned();
-        ApiServer {
-            dir: dir.to_owned(),
-            url,
-        }
-    }
-
-    /// One request; (HTTP status, `Warning` headers, JSON body).
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        content_type: &str,
-        body: &Value,
-    ) -> (u16, Vec<String>, Value) {
-        let pki = self.dir.join("pki");
-        let headers = self.dir.join("headers.txt");
-        let out = Command::new("curl")
-            .args(["-sS", "--max-time", "30", "-X", method])
-            .arg("--cacert")
-            .arg(pki.join("ca.crt"))
-            .arg("--cert")
-            .arg(pki.join("admin.crt"))
-            .arg("--key")
-            .arg(pki.join("admin.key"))
-            .args([
-                "-H",
-                &format!("Content-Type: {content_type}"),
-                "-H",
-                "Accept: application/json",
-            ])
-            .arg("-D")
-            .arg(&headers)
-            .args(["--data-binary", &body.to_string()])
-            .arg(format!("{}{path}", self.url))
-            .output()
-            .expect("run curl");
-        assert!(
-            out.status.success(),
-            "curl: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let head = std::fs::read_to_string(&headers).unwrap();
-        let status = head
-            .lines()
-            .rev()
-            .find(|l| l.starts_with("HTTP/"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|s| s.parse().ok())
-            .unwrap();
-        let warnings = head
-            .lines()
-            .filter_map(|l| {
-                l.strip_prefix("Warning: ")
-                    .or_else(|| l.strip_prefix("warning: "))
-            })
-            .map(str::to_owned)
-            .collect();
-        (
-            status,
-            warnings,
-            serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
-        )
-    }
-}
-
-impl Drop for ApiServer {
-    fn drop(&mut self) {
-        let _ = Command::new(support::root().join("tools/apiserver.sh"))
-            .arg("stop")
-            .arg(&self.dir)
-            .status();
-    }
-}
 
 /// The REST path of a namespaced object of a bundle.
 fn object_path(kind: &str, namespace: &str, name: &str) -> String {
@@ -329,63 +239,6 @@ fn the_server_refuses_a_privileged_pod() {
         body["message"].as_str().unwrap().contains("violates PodSecurity"),
         "{body}"
     );
-}
-
-/// `perfplan diff --cluster` against the real server, after the bundle was applied:
-/// no change is exit 0; a generators change of a Job-based plan, which the server
-/// refuses to patch (`spec.template` is immutable), is a short message naming the
-/// field and the way out, not the server's quote of the whole live object.
-#[cfg(feature = "cluster")]
-#[test]
-fn live_diff_after_apply_and_through_an_immutable_job() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = ApiServer::start(&dir.path().join("server"));
-    restricted_namespace(&server, "t");
-    let plan_path = support::root().join("plans/k6-basic.yaml");
-    for object in bundle_objects(&support::plan(&plan_path), "t") {
-        apply(&server, &object, false).unwrap();
-    }
-    let diff = |plan: &Path| {
-        Command::new(env!("CARGO_BIN_EXE_perfplan"))
-            .arg("diff")
-            .arg(plan)
-            .args(["--cluster", "--namespace", "t", "--color", "never"])
-            .env("KUBECONFIG", dir.path().join("server/kubeconfig"))
-            .output()
-            .unwrap()
-    };
-    let same = diff(&plan_path);
-    assert_eq!(
-        same.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&same.stderr)
-    );
-    let text = std::fs::read_to_string(&plan_path)
-        .unwrap()
-        .replace("generators: 3", "generators: 5");
-    // The scaled plan beside a copy of its script, outside plans/ (other tests list it).
-    let scaled = dir.path().join("k6-basic-scaled.yaml");
-    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
-    std::fs::copy(
-        support::root().join("plans/scripts/checkout.js"),
-        dir.path().join("scripts/checkout.js"),
-    )
-    .unwrap();
-    std::fs::write(&scaled, text).unwrap();
-    let out = diff(&scaled);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    eprintln!("{stderr}");
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("cannot be changed in place: spec.template"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("kubectl delete job checkout-peak-k6-runner -n t"),
-        "{stderr}"
-    );
-    assert!(stderr.len() < 800, "{} bytes: {stderr}", stderr.len());
 }
 
 /// `compile --create-namespace` on a fresh cluster: the bundle, applied in its order,

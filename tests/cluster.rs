@@ -24,6 +24,8 @@ struct Cluster {
     fail: Vec<(&'static str, String, u16, Value)>,
     /// Accept connections but never answer.
     hang: bool,
+    /// The plan's namespace does not exist.
+    no_namespace: bool,
 }
 
 /// A `Status` body as the API server sends it for errors.
@@ -86,6 +88,21 @@ fn respond(cluster: &Cluster, method: &str, target: &str, body: &[u8]) -> (u16, 
         if *m == method && path.starts_with(prefix.as_str()) {
             return (*code, body.clone());
         }
+    }
+    if let Some(ns) = path
+        .strip_prefix("/api/v1/namespaces/")
+        .filter(|n| !n.contains('/'))
+    {
+        if cluster.no_namespace {
+            return (
+                404,
+                status(404, "NotFound", &format!("namespaces \"{ns}\" not found")),
+            );
+        }
+        return (
+            200,
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+        );
     }
     match method {
         "GET" if cluster.live.contains_key(path) => {
@@ -289,7 +306,7 @@ fn an_empty_namespace_shows_every_object_added_after_a_dry_run() {
         "{text}"
     );
     assert!(
-        text.ends_with("9 added, 0 removed, 0 changed, 0 unchanged\n"),
+        text.ends_with("9 added, 0 removed, 0 changed, 0 replaced, 0 unchanged\n"),
         "{text}"
     );
     let patches = seen.iter().filter(|r| r.starts_with("PATCH")).count();
@@ -303,7 +320,10 @@ fn an_empty_namespace_shows_every_object_added_after_a_dry_run() {
 fn a_cluster_in_sync_has_no_differences_despite_server_defaults() {
     let (out, _) = diff_against(in_sync(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
-    assert_eq!(stdout(&out), "0 added, 0 removed, 0 changed, 9 unchanged\n");
+    assert_eq!(
+        stdout(&out),
+        "0 added, 0 removed, 0 changed, 0 replaced, 9 unchanged\n"
+    );
 }
 
 #[test]
@@ -324,7 +344,7 @@ fn drift_and_orphans_are_shown_field_by_field() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         report["summary"],
-        json!({"added": 0, "removed": 1, "changed": 1, "unchanged": 8})
+        json!({"added": 0, "removed": 1, "changed": 1, "replaced": 0, "unchanged": 8})
     );
     let changed = report["objects"]
         .as_array()
@@ -367,7 +387,7 @@ fn forbidden_says_which_verb_on_which_resource() {
         "{err}"
     );
     assert!(
-        err.contains("kubectl auth can-i get statefulsets.apps -n perf-testing"),
+        err.contains("kubectl auth can-i get statefulsets.apps -n perf-testing --context test"),
         "{err}"
     );
     assert!(out.stdout.is_empty());
@@ -422,7 +442,7 @@ fn an_unreachable_server_and_a_timeout_are_explained() {
     let out = run_with(&config, dir.path(), &["--timeout", "5s"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("cannot reach the API server at http://127.0.0.1"),
+        stderr(&out).contains(&format!("connection refused: nothing listens at http://{closed}")),
         "{}",
         stderr(&out)
     );
@@ -444,4 +464,73 @@ fn no_kubeconfig_is_explained() {
     let out = run_with(&dir.path().join("missing"), dir.path(), &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("kubeconfig"), "{}", stderr(&out));
+}
+
+/// A missing namespace is no error: every object is added, and a finding says to
+/// create the namespace.
+#[test]
+fn a_missing_namespace_adds_everything_and_says_to_create_it() {
+    let cluster = Cluster {
+        no_namespace: true,
+        ..Default::default()
+    };
+    let (out, seen) = diff_against(cluster, &["--output", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["added"], 9);
+    let findings = report["findings"].to_string();
+    assert!(
+        findings.contains("namespace `perf-testing` does not exist"),
+        "{findings}"
+    );
+    assert!(findings.contains("--create-namespace"), "{findings}");
+    assert!(
+        !seen.iter().any(|r| r.starts_with("PATCH")),
+        "no dry-run into a missing namespace: {seen:?}"
+    );
+}
+
+/// A field the server refuses to patch (422, `field is immutable`) makes a replace:
+/// the fields that differ from the manifest, without the server's defaults.
+#[test]
+fn an_immutable_field_is_a_replace_not_an_error() {
+    let mut cluster = in_sync();
+    let path = "/apis/batch/v1/namespaces/perf-testing/jobs/checkout-peak-jmeter-controller";
+    let job = cluster.live.get_mut(path).unwrap();
+    job["spec"]["template"]["spec"]["containers"][0]["image"] = json!("old/jmeter:1");
+    cluster.fail.push((
+        "PATCH",
+        path.into(),
+        422,
+        status(
+            422,
+            "Invalid",
+            "Job.batch \"checkout-peak-jmeter-controller\" is invalid: spec.template: Invalid value: \
+             {\"metadata\":{}}: field is immutable",
+        ),
+    ));
+    let (out, _) = diff_against(cluster, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "! Job perf-testing/checkout-peak-jmeter-controller (replace: spec.template cannot change in place)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(".image: \"old/jmeter:1\" -> "), "{text}");
+    assert!(
+        !text.contains("dnsPolicy"),
+        "server defaults are not differences: {text}"
+    );
+    assert!(
+        text.contains(
+            "kubectl delete job/checkout-peak-jmeter-controller -n perf-testing --cascade=foreground"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("0 added, 0 removed, 0 changed, 1 replaced, 8 unchanged\n"),
+        "{text}"
+    );
 }

@@ -203,7 +203,7 @@ fn identical_sides_exit_zero_and_plans_compare_with_their_bundles() {
     );
     assert_eq!(
         String::from_utf8_lossy(&same.stdout),
-        "0 added, 0 removed, 0 changed, 10 unchanged\n"
+        "0 added, 0 removed, 0 changed, 0 replaced, 10 unchanged\n"
     );
     let stream = diff_in(
         dir.path(),
@@ -251,7 +251,7 @@ fn unified_format_is_a_classic_diff_and_colour_is_opt_in() {
     );
     assert!(!text.contains('\x1b'));
     let coloured = diff_in(dir.path(), &["old.yaml", "new.yaml", "--color", "always"]);
-    assert!(String::from_utf8_lossy(&coloured.stdout).contains("\x1b[33m~ Job"));
+    assert!(String::from_utf8_lossy(&coloured.stdout).contains("\x1b[35m! Job"));
 }
 
 /// Moving load between regions changes exactly the two regions' runner Jobs: their
@@ -286,4 +286,43 @@ fn moving_share_between_regions_changes_only_their_runners() {
     );
     assert!(text.contains("\"users 3000 over 3: 3 x 1000\" -> \"users 2500 over 3: 1 x 834, 2 x 833\""));
     assert!(text.contains("\"users 2000 over 2: 2 x 1000\" -> \"users 2500 over 2: 2 x 1250\""));
+}
+
+/// A change the API server refuses to make in place (a Job's template) is a
+/// replace: its own count, the immutable field, and the commands, which apply a
+/// bundle folder given as the new side by its path.
+#[test]
+fn an_immutable_change_is_a_replace_with_its_commands() {
+    let old = std::fs::read_to_string(root().join("plans/k6-basic.yaml")).unwrap();
+    let dir = workspace(&old, &changed(&old, "scale-up"));
+    let compiled = Command::new(env!("CARGO_BIN_EXE_perfplan"))
+        .args(["compile", "new.yaml", "-o", "new-bundle"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(compiled.status.success(), "{compiled:?}");
+    let out = diff_in(dir.path(), &["old.yaml", "new-bundle", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["summary"],
+        serde_json::json!({"added": 0, "removed": 0, "changed": 0, "replaced": 2, "unchanged": 8})
+    );
+    let runner = &report["objects"][0];
+    assert_eq!(runner["change"], "replaced");
+    assert_eq!(runner["immutable"], serde_json::json!(["spec.template"]));
+    assert_eq!(
+        report["replace"],
+        serde_json::json!([
+            "kubectl delete job/checkout-peak-k6-runner job/checkout-peak-k6-starter -n perf-testing \
+             --cascade=foreground",
+            "kubectl apply -k new-bundle"
+        ])
+    );
+    assert!(runner["note"].as_str().unwrap().contains("a Job runs once"));
+    assert_eq!(
+        report["findings"],
+        serde_json::json!([]),
+        "the folder needs no explaining"
+    );
 }

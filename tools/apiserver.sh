@@ -4,6 +4,7 @@
 #
 #   tools/apiserver.sh install      build (once) kube-apiserver and etcd; prints
 #                                     KUBE_APISERVER=…  ETCD=…
+#   tools/apiserver.sh kubectl      build (once) kubectl at the same version; prints KUBECTL=…
 #   tools/apiserver.sh start DIR    certificates, etcd and kube-apiserver on 127.0.0.1 (free ports,
 #                                   state in DIR); waits for /readyz; prints
 #                                     KUBECONFIG=DIR/kubeconfig          admin (group system:masters),
@@ -59,7 +60,7 @@ DEST="$TOOLS/kube-$KUBE_VERSION"
 
 log() { printf 'apiserver: %s\n' "$*" >&2; }
 die() { printf 'apiserver: error: %s\n' "$*" >&2; exit 2; }
-usage() { printf 'usage: %s install | start DIR | stop DIR\n' "$0" >&2; exit 2; }
+usage() { printf 'usage: %s install | kubectl | start DIR | stop DIR\n' "$0" >&2; exit 2; }
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is not on PATH ($2)"; }
 
 TMPDIRS=()
@@ -158,6 +159,43 @@ install() {
     fi
     KUBE_APISERVER="$DEST/bin/kube-apiserver"
     ETCD="$DEST/bin/etcd"
+}
+
+# kubectl at the server's version, for tests that run the commands users would (apply -k with
+# kustomize's sortOptions, delete --cascade=foreground, auth can-i): a machine's own kubectl may
+# be far older (Debian 12 ships 1.20, whose kustomize knows no sortOptions). Built from the same
+# module as kube-apiserver (its saved go.mod: every staging module pinned), into its own folder
+# with its own stamp, so an existing server install is not rebuilt.
+KUBECTL_DEST="$TOOLS/kubectl-$KUBE_VERSION"
+
+install_kubectl() {
+    install
+    if [ ! -x "$KUBECTL_DEST/bin/kubectl" ]; then
+        need go "Go 1.26 is expected at /usr/local/go"
+        exec 9>"$TOOLS/.kube-install.lock"
+        flock 9 || die "cannot lock $TOOLS/.kube-install.lock"
+        if [ ! -x "$KUBECTL_DEST/bin/kubectl" ]; then
+            go_env
+            local tmp minor v=k8s.io/component-base/version c=k8s.io/client-go/pkg/version ldflags=(-s -w) k
+            tmp=$(mktemp -d "$TOOLS/.tmp.kubectl-$KUBE_VERSION.XXXXXX") || die "mktemp"
+            TMPDIRS+=("$tmp")
+            mkdir -p "$tmp/build" "$tmp/dest/bin"
+            sed 's#^module .*#module perfplan.invalid/kubectl-build#' "$DEST/kube-apiserver.go.mod" >"$tmp/build/go.mod"
+            minor="${KUBE_VERSION#*.}"; minor="${minor%%.*}"
+            for k in "gitVersion=v$KUBE_VERSION" "gitMajor=${KUBE_VERSION%%.*}" "gitMinor=$minor" "gitTreeState=clean"; do
+                ldflags+=("-X" "$v.$k" "-X" "$c.$k")
+            done
+            log "building kubectl v$KUBE_VERSION (a few minutes the first time)"
+            (cd "$tmp/build" && nice -n 10 go build -trimpath -ldflags "${ldflags[*]}" \
+                -o "$tmp/dest/bin/kubectl" k8s.io/kubernetes/cmd/kubectl) >&2 ||
+                die "go build k8s.io/kubernetes/cmd/kubectl v$KUBE_VERSION failed"
+            "$tmp/dest/bin/kubectl" version --client >/dev/null 2>&1 || die "the built kubectl does not run"
+            rm -rf -- "$KUBECTL_DEST"
+            mv -T "$tmp/dest" "$KUBECTL_DEST" || die "cannot move the build to $KUBECTL_DEST"
+        fi
+        exec 9>&-
+    fi
+    KUBECTL="$KUBECTL_DEST/bin/kubectl"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -353,6 +391,11 @@ case "$1" in
         [ $# -eq 1 ] || usage
         install
         printf 'KUBE_APISERVER=%s\nETCD=%s\n' "$KUBE_APISERVER" "$ETCD"
+        ;;
+    kubectl)
+        [ $# -eq 1 ] || usage
+        install_kubectl
+        printf 'KUBECTL=%s\n' "$KUBECTL"
         ;;
     start) [ $# -eq 2 ] || usage; start "$2" ;;
     stop)

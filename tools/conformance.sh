@@ -36,18 +36,9 @@ venv() {
   printf '%s' "$dir"
 }
 
-# A kubectl: the one on PATH, else Debian's kubernetes-client unpacked under TOOLS.
+# A kubectl: tools/kubectl.sh (kubectl at the test API server's version, built once and cached).
 kubectl_bin() {
-  if command -v kubectl >/dev/null 2>&1; then command -v kubectl; return; fi
-  local root="$TOOLS/kubectl-debian"
-  if [ ! -x "$root/usr/bin/kubectl" ]; then
-    log "fetching Debian's kubernetes-client for kubectl kustomize"
-    mkdir -p "$root"
-    (cd "$TOOLS" && { apt-get download kubernetes-client >&2 2>/dev/null ||
-      { apt-get update -qq >&2 && apt-get download kubernetes-client >&2; }; }) || die "apt-get download kubernetes-client"
-    dpkg-deb -x "$TOOLS"/kubernetes-client_*.deb "$root" || die "dpkg-deb"
-  fi
-  printf '%s' "$root/usr/bin/kubectl"
+  "$(dirname "$0")/kubectl.sh" || die "no kubectl"
 }
 
 mkdir -p "$TOOLS"

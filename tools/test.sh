@@ -18,7 +18,11 @@ tools/apiserver.sh install >/dev/null
 python3 tools/yaml-ls-check.py --install >/dev/null
 # The local kubelet's own checks (controllers, volumes, DNS, read-only roots, broken bundles).
 python3 tests/harness/selftest.py
-# The cluster feature adds the live-diff client; its tests run against a local fake API server.
+# The API-server lifecycle test runs kubectl as users would (apply -k, delete, auth can-i):
+# the one on PATH, else Debian's kubernetes-client, cached (tools/kubectl.sh).
+PERFPLAN_KUBECTL=$(tools/kubectl.sh)
+export PERFPLAN_KUBECTL
+# The cluster feature adds the live-diff client; its tests run against a fake and a real API server.
 cargo test --locked --features cluster
 # An init plan in the real yaml-language-server, offline: completion and a misspelt key
 # (uses target/debug/perfplan, which cargo test just built; a few seconds).

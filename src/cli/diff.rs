@@ -74,7 +74,7 @@ pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
     let Some(new) = side(ctx, new_arg, args.output)? else {
         return Ok(Status::Error);
     };
-    let d = diff::diff(&old, &new);
+    let d = offline(&old, &new, new_arg);
     let text = match (args.output, args.format) {
         (Output::Json, _) => render::json(&d),
         (Output::Human, Format::Unified) => diff::unified_yaml(&old, &new, &d),
@@ -83,6 +83,29 @@ pub(super) fn run(ctx: &Context, args: Args) -> CliResult {
         }
     };
     print(&text, &d)
+}
+
+/// The offline diff, its replace commands applying the new side the way it was
+/// given: a folder with `-k`, a YAML stream with `-f`, a plan through the folder it
+/// compiles to (named in a finding, as the diff cannot know it).
+fn offline(old: &Bundle, new: &Bundle, new_arg: &str) -> diff::Diff {
+    let path = Path::new(new_arg);
+    let is_plan = new_arg == "-" || std::fs::read_to_string(path).is_ok_and(|t| is_plan(&t));
+    let apply = if new_arg != "-" && path.is_dir() {
+        format!("kubectl apply -k {new_arg}")
+    } else if is_plan {
+        diff::APPLY.to_owned()
+    } else {
+        format!("kubectl apply -f {new_arg}")
+    };
+    let mut d = diff::diff_with(old, new, &apply);
+    if apply == diff::APPLY && !d.replace.is_empty() {
+        let plan = if new_arg == "-" { "PLAN" } else { new_arg };
+        d.findings.push(format!(
+            "DIR: the folder the new plan compiles to (`perfplan compile {plan} -o DIR`)"
+        ));
+    }
+    d
 }
 
 fn print(text: &str, d: &diff::Diff) -> CliResult {
@@ -125,13 +148,30 @@ fn cluster(ctx: &Context, args: &Args) -> CliResult {
         context: args.context.clone().or(region_context),
         namespace: args.namespace.clone(),
         timeout: args.timeout,
+        apply: diff::APPLY.to_owned(),
     };
-    let d = crate::cluster::live_diff(&bundle, &labels, &options)?;
+    let mut d = crate::cluster::live_diff(&bundle, &labels, &options)?;
+    if !d.replace.is_empty() || d.findings.iter().any(|f| f.contains(diff::APPLY)) {
+        d.findings
+            .push(apply_folder(&args.old, args.namespace.as_deref()));
+    }
     let text = match args.output {
         Output::Json => render::json(&d),
         Output::Human => render::human(&d, ctx.color.enabled(std::io::stdout().is_terminal())),
     };
     print(&text, &d)
+}
+
+/// What `DIR` in a replace's `kubectl apply -k DIR` is.
+#[cfg(feature = "cluster")]
+fn apply_folder(plan: &str, namespace: Option<&str>) -> String {
+    match namespace {
+        None => format!("DIR: the folder the plan compiles to (`perfplan compile {plan} -o DIR`)"),
+        Some(ns) => format!(
+            "DIR: a kustomization with `namespace: {ns}` over the folder the plan compiles to \
+             (`perfplan compile {plan} -o BASE`), as the plan was applied there"
+        ),
+    }
 }
 
 #[cfg(not(feature = "cluster"))]

@@ -5,8 +5,12 @@
 //! content-hashed name changed (the script, the k6 options or the Helm test
 //! ConfigMap) is matched with its predecessor and shown as one change of its data,
 //! with a unified diff of the text, not as an unrelated removal and addition.
+//! A change the API server refuses to make in place (a Job's template, a
+//! StatefulSet's selector; see [`immutable`]) is a replace: the object is deleted
+//! and applied again, and the diff says so with the commands.
 
 pub mod fields;
+pub mod immutable;
 pub mod render;
 
 use crate::emit::{Bundle, Manifest};
@@ -36,6 +40,12 @@ pub struct ObjectDiff {
     /// The whole object, for `added` and `removed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<serde_json::Value>,
+    /// For `replaced`: the fields that cannot change in place.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub immutable: Vec<String>,
+    /// What else the change means (a Job runs once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -44,6 +54,8 @@ pub enum Change {
     Added,
     Removed,
     Changed,
+    /// Changed in a field the API server keeps immutable: delete, then apply.
+    Replaced,
 }
 
 /// A unified diff of a multi-line string field.
@@ -58,9 +70,32 @@ pub struct TextChange {
 pub struct Diff {
     pub objects: Vec<ObjectDiff>,
     pub unchanged: usize,
+    /// What the cluster lacks or what could not be checked (a missing namespace or
+    /// PriorityClass): advice, not a difference of the objects, so it does not
+    /// change the exit code.
+    pub findings: Vec<String>,
+    /// The commands that perform the replaces, in order: every replaced object
+    /// deleted first (one command per namespace), then one apply, so that the apply
+    /// never meets an object it cannot patch.
+    pub replace: Vec<String>,
 }
 
+/// How the bundle is applied, when the caller does not know its folder.
+pub const APPLY: &str = "kubectl apply -k DIR";
+
 impl Diff {
+    /// The diff of `objects`, with the replace commands that apply with `apply`.
+    pub fn new(objects: Vec<ObjectDiff>, unchanged: usize, findings: Vec<String>, apply: &str) -> Diff {
+        let replace = immutable::commands(&objects, apply);
+        Diff {
+            objects,
+            unchanged,
+            findings,
+            replace,
+        }
+    }
+
+    /// No object differs (findings are advice and do not count).
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty()
     }
@@ -89,9 +124,15 @@ fn hashed_config_map(m: &Manifest) -> Option<(&str, &str)> {
     matches!(role, "script" | "options" | "test").then_some((prefix, role))
 }
 
-/// Compare two bundles. Objects are listed in the new bundle's order, then the
-/// removed ones in the old bundle's order.
+/// Compare two bundles; a replace says to apply with [`APPLY`].
 pub fn diff(old: &Bundle, new: &Bundle) -> Diff {
+    diff_with(old, new, APPLY)
+}
+
+/// Compare two bundles, `apply` being the command that applies the new one (in a
+/// replace). Objects are listed in the new bundle's order, then the removed ones in
+/// the old bundle's order.
+pub fn diff_with(old: &Bundle, new: &Bundle, apply: &str) -> Diff {
     let mut matched_old = vec![false; old.manifests.len()];
     let mut objects = Vec::new();
     let mut unchanged = 0;
@@ -109,7 +150,14 @@ pub fn diff(old: &Bundle, new: &Bundle) -> Diff {
                 if d.fields.is_empty() && d.text.is_empty() && d.renamed_from.is_none() {
                     unchanged += 1;
                 } else {
-                    objects.push(d);
+                    // A renamed ConfigMap is a new object, never a replace.
+                    let fixed = if d.renamed_from.is_some() {
+                        Vec::new()
+                    } else {
+                        let all = fields::diff(&o.value, &n.value);
+                        immutable::touched(&n.kind, &o.value, &n.value, &all)
+                    };
+                    objects.push(classify(d, fixed));
                 }
             }
             None => objects.push(whole(Change::Added, n)),
@@ -120,7 +168,21 @@ pub fn diff(old: &Bundle, new: &Bundle) -> Diff {
             objects.push(whole(Change::Removed, o));
         }
     }
-    Diff { objects, unchanged }
+    Diff::new(objects, unchanged, Vec::new(), apply)
+}
+
+/// A changed object as a replace when `fixed` (its immutable fields that changed) is
+/// not empty; a Job says that it runs once either way.
+pub fn classify(mut d: ObjectDiff, fixed: Vec<String>) -> ObjectDiff {
+    let replaced = !fixed.is_empty();
+    if replaced {
+        d.change = Change::Replaced;
+        d.immutable = fixed;
+    }
+    if d.kind == "Job" {
+        d.note = Some(immutable::job_note(&d));
+    }
+    d
 }
 
 /// The old ConfigMap that a new content-hashed ConfigMap replaces: same prefix and
@@ -147,6 +209,8 @@ pub fn whole(change: Change, m: &Manifest) -> ObjectDiff {
         fields: Vec::new(),
         text: Vec::new(),
         object: Some(m.value.clone()),
+        immutable: Vec::new(),
+        note: None,
     }
 }
 
@@ -179,6 +243,8 @@ fn changed(o: &Manifest, n: &Manifest, renamed: bool) -> ObjectDiff {
         fields,
         text,
         object: None,
+        immutable: Vec::new(),
+        note: None,
     }
 }
 

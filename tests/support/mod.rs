@@ -1,6 +1,7 @@
 //! Helpers the integration tests share.
 #![allow(dead_code)]
 
+pub mod apiserver;
 pub mod netpol;
 pub mod pss;
 
