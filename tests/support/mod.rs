@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod netpol;
+pub mod pods;
 pub mod pss;
 
 use std::collections::BTreeMap;
