@@ -299,7 +299,8 @@ main() {
   exit "$result"
 }
 
-# One line, read whole before it runs: the script can be edited during an hour's run.
+# One compound command, read whole before it runs: the script can be edited during an
+# hour's run.
 # (main always exits, so shellcheck calls `exit` unreachable; it is there for bash.)
 # shellcheck disable=SC2317
-main "$@"; exit
+{ main "$@"; exit; }
