@@ -287,12 +287,16 @@ main() {
     124 | 137) result=3 ;;
     *) result=$status ;;
   esac
-  if [ -f "$out/mutants.out/outcomes.json" ]; then
+  # Only this run's outcomes: when nothing was mutated, cargo-mutants may leave a
+  # previous run's file in place.
+  local outcomes="$out/mutants.out/outcomes.json"
+  if [ -f "$outcomes" ] && [ "$(stat -c %Y "$outcomes")" -ge "$start" ]; then
     if [ "$result" = 3 ] && [ -s "$out/mutants.out/missed.txt" ]; then result=2; fi
-    record "$out/mutants.out/outcomes.json" "$elapsed" "$result" \
+    record "$outcomes" "$elapsed" "$result" \
       "tools/mutants.sh ${given[*]}" "${EQUIVALENT[@]}"
+    echo "mutants.sh: recorded in $RECORD" >&2
   fi
-  echo "mutants.sh: took ${elapsed}s, exit $result; recorded in $RECORD" >&2
+  echo "mutants.sh: took ${elapsed}s, exit $result" >&2
   if [ "$result" = 3 ]; then
     echo "mutants.sh: the ${budget}s budget ran out before every mutant ran; go on with --iterate" >&2
   fi
