@@ -130,7 +130,9 @@ for o in data["outcomes"]:
 
 elapsed = int(elapsed)
 ran = sum(sum(c.values()) for c in counts.values())
-when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+end = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+start = data.get("start_time") or ""
+when = f"{start[:10]} {start[11:16]}–{end[11:]} UTC" if start[:10] == end[:10] else f"{end} UTC"
 outcome = {
     "0": "complete, no survivor",
     "2": "survivors",
