@@ -192,6 +192,11 @@ mod tests {
         assert_eq!(apportion(1000, &[1, 1, 1]), vec![334, 333, 333]);
         // 10 over 2:1: quotas 6.67, 3.33.
         assert_eq!(apportion(10, &[2, 1]), vec![7, 3]);
+        // 5 over 5:1: quotas 4.17, 0.83; the unit left over goes to the larger
+        // fractional part (0.83), not to the larger quota. Catches ordering by
+        // `exact / sum` or `exact + sum` instead of `exact % sum`, which the quota
+        // property below misses unless some quota happens to be a whole number.
+        assert_eq!(apportion(5, &[5, 1]), vec![4, 1]);
         assert_eq!(apportion_at_least_one(5, &[99, 1]), vec![4, 1]);
     }
 
@@ -248,6 +253,21 @@ mod tests {
             for (s, w) in shares.iter().zip(&weights) {
                 let quota = total as f64 * *w as f64 / sum as f64;
                 prop_assert!((*s as f64 - quota).abs() < 1.0, "share {} quota {}", s, quota);
+            }
+            // Largest remainder, exactly: a party given one over the floor of its quota
+            // has a larger fractional part than every party that was not, or an equal
+            // one and an earlier place. (Any other choice also stays within one of the
+            // quotas, so the check above cannot tell.)
+            let exact = |i: usize| u128::from(total) * u128::from(weights[i]);
+            let floor = |i: usize| exact(i) / u128::from(sum);
+            let fraction = |i: usize| exact(i) % u128::from(sum);
+            let (up, down): (Vec<usize>, Vec<usize>) =
+                (0..weights.len()).partition(|&i| u128::from(shares[i]) > floor(i));
+            for &i in &up {
+                for &j in &down {
+                    prop_assert!(fraction(i) > fraction(j) || (fraction(i) == fraction(j) && i < j),
+                        "party {} got the unit over party {}: {:?} of {} by {:?}", i, j, shares, total, weights);
+                }
             }
         }
 

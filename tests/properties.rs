@@ -1,6 +1,9 @@
 //! Properties of the whole pipeline over generated input:
 //! - arbitrary well-typed plans validate, never panic in compile, compile to the same
 //!   bytes twice, and their shards sum exactly to the plan's total;
+//! - every load pod of such plans (every tool and shape, k6 included, and every
+//!   region's bundle), run by a real shell for every index, gives its tool a share,
+//!   and the shares sum exactly to the plan's load (`tests/support/pods.rs` runs them);
 //! - arbitrary text never panics in validate;
 //! - a fuzz harness: mutated example plans through parse, validate and compile.
 
@@ -20,6 +23,9 @@ struct Parts {
     per_generator: u64,
     extra_users: u64,
     arrival: bool,
+    /// Added to twice the users for the arrival rate, so a rate share mixed up with a
+    /// users share shows.
+    extra_rate: u64,
     duration: u64,
     ramp_percent: u64,
     path: String,
@@ -50,14 +56,20 @@ const SHAPES: [(&str, &str, &str); 5] = [
 ];
 
 fn parts() -> impl Strategy<Value = Parts> {
+    parts_over(prop_oneof![1u32..=40, Just(10_000u32)])
+}
+
+/// Plans with `generators` from the given strategy.
+fn parts_over(generators: impl Strategy<Value = u32>) -> impl Strategy<Value = Parts> {
     (
         (
             0..SHAPES.len(),
             "[a-z][a-z0-9]{0,12}",
-            prop_oneof![1u32..=40, Just(10_000u32)],
+            generators,
             1u64..500,
             0u64..1000,
             any::<bool>(),
+            0u64..1000,
         ),
         (
             1u64..7200,
@@ -71,7 +83,7 @@ fn parts() -> impl Strategy<Value = Parts> {
     )
         .prop_map(
             |(
-                (shape, name, generators, per_generator, extra_users, arrival),
+                (shape, name, generators, per_generator, extra_users, arrival, extra_rate),
                 (duration, ramp_percent, path, port, property, label, baseline),
             )| Parts {
                 shape,
@@ -80,6 +92,7 @@ fn parts() -> impl Strategy<Value = Parts> {
                 per_generator,
                 extra_users,
                 arrival,
+                extra_rate,
                 duration,
                 ramp_percent,
                 path,
@@ -95,22 +108,32 @@ impl Parts {
     /// Total users (or maxUsers); a Deployment needs an even split.
     fn users(&self) -> u64 {
         let even = u64::from(self.generators) * self.per_generator;
-        if SHAPES[self.shape].2.contains("deployment") {
+        if self.deployment() {
             even
         } else {
             even + self.extra_users
         }
     }
 
+    /// The arrival rate (an arrival-rate plan's), even for a Deployment as users are.
+    fn rate(&self) -> Option<u64> {
+        let extra = if self.deployment() { 0 } else { self.extra_rate };
+        self.arrival.then(|| 2 * self.users() + extra)
+    }
+
+    fn tool(&self) -> &'static str {
+        SHAPES[self.shape].0
+    }
+
+    fn deployment(&self) -> bool {
+        SHAPES[self.shape].2.contains("deployment")
+    }
+
     fn text(&self) -> String {
         let (tool, script, block) = SHAPES[self.shape];
         let ramp = self.duration * self.ramp_percent / 100;
-        let load = if self.arrival {
-            format!(
-                "arrivalRate: {{rate: {}, maxUsers: {}}}",
-                self.users(),
-                self.users()
-            )
+        let load = if let Some(rate) = self.rate() {
+            format!("arrivalRate: {{rate: {rate}, maxUsers: {}}}", self.users())
         } else {
             format!("users: {}", self.users())
         };
@@ -217,6 +240,233 @@ fn shards_sum(bundle: &perfplan::Bundle) -> Option<u64> {
     })
 }
 
+/// A fraction `numerator/denominator`, as k6 writes execution segments.
+type Fraction = (u64, u64);
+
+fn fraction(text: &str) -> Fraction {
+    match text.split_once('/') {
+        Some((n, d)) => (n.parse().unwrap(), d.parse().unwrap()),
+        None => (text.parse().unwrap(), 1),
+    }
+}
+
+fn same(a: Fraction, b: Fraction) -> bool {
+    u128::from(a.0) * u128::from(b.1) == u128::from(b.0) * u128::from(a.1)
+}
+
+/// What k6 gives the segment `from:to` of an integer `total` (VUs, iterations):
+/// `round(total * to) - round(total * from)` (lib/execution_segment.go, `Scale`),
+/// rounding halves up.
+fn k6_scale(total: u64, from: Fraction, to: Fraction) -> u64 {
+    let round =
+        |(n, d): Fraction| (2 * u128::from(total) * u128::from(n) + u128::from(d)) / (2 * u128::from(d));
+    u64::try_from(round(to) - round(from)).unwrap()
+}
+
+/// One load pod's load, as the pod itself computed it and handed it to its tool.
+#[derive(Debug)]
+enum PodLoad {
+    /// JMeter threads or Gatling users, and the rate where the plan has one.
+    Share { users: u64, rate: Option<u64> },
+    /// A k6 runner's `--execution-segment`.
+    Segment { from: Fraction, to: Fraction },
+    /// A k6 Deployment runner's load (VUs or rate): the same in every replica.
+    Whole(u64),
+}
+
+/// The load workloads of a bundle (StatefulSets, Indexed Jobs, Deployments) and
+/// how many pods each runs.
+fn load_workloads(bundle: &perfplan::Bundle) -> Vec<(&Value, u64)> {
+    let spec = |m: &perfplan::Manifest, key: &str| m.value.pointer(&format!("/spec/{key}"))?.as_u64();
+    bundle
+        .manifests
+        .iter()
+        .filter_map(|m| match m.kind.as_str() {
+            "StatefulSet" | "Deployment" => Some((&m.value, spec(m, "replicas")?)),
+            "Job" if m.value.pointer("/spec/completionMode") == Some(&json!("Indexed")) => {
+                Some((&m.value, spec(m, "completions")?))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The value of the first `key=` among `tokens`.
+fn property(tokens: &[&str], key: &str) -> Option<u64> {
+    tokens.iter().find_map(|t| t.strip_prefix(key)?.parse().ok())
+}
+
+/// Runs pod `index` of `workload` with a real shell and reads its load. The pod
+/// must also say which shard it is (`-Jshard`, `-Dshard`, k6's `perfplan_runner`
+/// tag): a pod that read the wrong index would run another pod's share twice.
+fn pod_load(
+    bundle: &perfplan::Bundle,
+    stubs: &support::pods::Stubs,
+    workload: &Value,
+    index: u64,
+    dir: &Path,
+) -> PodLoad {
+    let run = support::pods::run(stubs, workload, u32::try_from(index).unwrap(), dir);
+    let argv: Vec<&str> = run.argv.iter().map(String::as_str).collect();
+    if let Some(segment) = flag_value(&argv, "--execution-segment") {
+        assert_eq!(
+            flag_value(&argv, "--tag"),
+            Some(format!("perfplan_runner={index}").as_str())
+        );
+        let (from, to) = segment.split_once(':').unwrap();
+        return PodLoad::Segment {
+            from: fraction(from),
+            to: fraction(to),
+        };
+    }
+    let tokens: Vec<&str> = argv.iter().copied().chain(run.java.split_whitespace()).collect();
+    let users = property(&tokens, "-Jthreads=").or_else(|| property(&tokens, "-Dusers="));
+    match users {
+        Some(users) => {
+            let shard = property(&tokens, "-Jshard=").or_else(|| property(&tokens, "-Dshard="));
+            assert_eq!(shard, Some(index), "the pod's shard number: {tokens:?}");
+            let rate = property(&tokens, "-Jrate=").or_else(|| property(&tokens, "-Drate="));
+            PodLoad::Share { users, rate }
+        }
+        None => PodLoad::Whole(k6_load(bundle, &argv).expect("a k6 runner's VUs or rate")),
+    }
+}
+
+/// Every load pod of `bundle`, run by a real shell for every index, in index order.
+fn pod_loads(bundle: &perfplan::Bundle) -> Vec<PodLoad> {
+    let dir = tempfile::tempdir().unwrap();
+    let stubs = support::pods::Stubs::new(dir.path());
+    let workloads = load_workloads(bundle);
+    assert_eq!(workloads.len(), 1, "one load workload per bundle");
+    let (workload, pods) = workloads[0];
+    (0..pods)
+        .map(|i| pod_load(bundle, &stubs, workload, i, dir.path()))
+        .collect()
+}
+
+/// Shares that sum to exactly `total` and differ by at most one.
+fn check_exact(what: &str, shares: &[u64], total: u64) -> Result<(), TestCaseError> {
+    prop_assert_eq!(shares.iter().sum::<u64>(), total, "{} shares {:?}", what, shares);
+    let (min, max) = (shares.iter().min().unwrap(), shares.iter().max().unwrap());
+    prop_assert!(
+        max - min <= 1,
+        "{} shares differ by more than one: {:?}",
+        what,
+        shares
+    );
+    Ok(())
+}
+
+/// The pods of `bundle`, each run by a real shell with its own index, split exactly
+/// `users` (users, threads, VUs or max users) and `rate` over `generators` pods.
+fn check_pod_shares(
+    bundle: &perfplan::Bundle,
+    generators: u32,
+    users: u64,
+    rate: Option<u64>,
+) -> Result<(), TestCaseError> {
+    let loads = pod_loads(bundle);
+    prop_assert_eq!(loads.len() as u64, u64::from(generators));
+    match loads[0] {
+        PodLoad::Share { .. } => check_shares(&loads, users, rate),
+        PodLoad::Segment { .. } => check_segments(bundle, &loads, generators, rate.unwrap_or(users)),
+        PodLoad::Whole(_) => check_equal_runners(&loads, generators, rate.unwrap_or(users)),
+    }
+}
+
+/// JMeter and Gatling pods: each computes its share in `sh` from its index and the
+/// `*_BASE`/`*_REMAINDER` env (`split::shell_share`, `Splits::shell_lines`).
+///
+/// Catches an off-by-one in the shell share (`<=` for `<` gives pods 0..=R one more:
+/// one user too many in all), the remainder or base of the wrong split in env, users
+/// and rate swapped (the rate is generated unlike the users), a rate share missing
+/// from an arrival-rate pod or given to a closed-model one, and (in [`pod_load`]) a
+/// pod reading the wrong index.
+fn check_shares(loads: &[PodLoad], users: u64, rate: Option<u64>) -> Result<(), TestCaseError> {
+    let (mut user_shares, mut rate_shares) = (Vec::new(), Vec::new());
+    for load in loads {
+        let PodLoad::Share { users, rate } = *load else {
+            panic!("pods of one workload differ: {loads:?}")
+        };
+        user_shares.push(users);
+        rate_shares.extend(rate);
+    }
+    check_exact("users", &user_shares, users)?;
+    match rate {
+        Some(rate) => {
+            prop_assert_eq!(rate_shares.len(), loads.len(), "every pod's rate: {:?}", loads);
+            check_exact("rate", &rate_shares, rate)
+        }
+        None => {
+            prop_assert!(
+                rate_shares.is_empty(),
+                "a rate without an arrival rate: {:?}",
+                loads
+            );
+            Ok(())
+        }
+    }
+}
+
+/// k6 Indexed Job runners: each computes `--execution-segment` in `sh` from its index,
+/// and k6 partitions the total it is given by segment.
+///
+/// Catches a gap or overlap between runners (`$((index + 2))` for `$((index + 1))`),
+/// segments not ending at 1 (the wrong `RUNNERS_TOTAL`), a segment k6 would refuse
+/// because it is not on `--execution-segment-sequence` (`split::k6_sequence`), the
+/// wrong completions, and a runner given less or more than the plan's total.
+fn check_segments(
+    bundle: &perfplan::Bundle,
+    loads: &[PodLoad],
+    generators: u32,
+    expected: u64,
+) -> Result<(), TestCaseError> {
+    let (total, sequence, runners) = k6_split(bundle).expect("a k6 runner Job");
+    prop_assert_eq!(total, expected);
+    prop_assert_eq!(runners, generators);
+    let points: Vec<Fraction> = sequence.split(',').map(fraction).collect();
+    let on_sequence = |f: Fraction| points.iter().any(|p| same(*p, f));
+    let (mut at, mut scaled) = ((0, 1), Vec::new());
+    for load in loads {
+        let PodLoad::Segment { from, to } = *load else {
+            panic!("pods of one workload differ: {loads:?}")
+        };
+        // Runner i starts where runner i-1 ended: no gap, no overlap.
+        prop_assert!(
+            same(from, at),
+            "a segment starts at {:?}, not {:?}: {:?}",
+            from,
+            at,
+            loads
+        );
+        let forward = u128::from(to.0) * u128::from(from.1) > u128::from(from.0) * u128::from(to.1);
+        prop_assert!(forward, "an empty or backward segment {:?}", load);
+        prop_assert!(
+            on_sequence(from) && on_sequence(to),
+            "{:?} is not on {}",
+            load,
+            sequence
+        );
+        scaled.push(k6_scale(total, from, to));
+        at = to;
+    }
+    prop_assert!(same(at, (1, 1)), "the segments end at {:?}, not 1", at);
+    // Tiling 0..1 exactly, the runners' VUs (or iterations) add up to the total.
+    check_exact("k6 segment", &scaled, total)
+}
+
+/// k6 Deployment runners have no index: each is given an equal share in its args.
+/// Catches replicas times that share differing from the plan's total.
+fn check_equal_runners(loads: &[PodLoad], generators: u32, expected: u64) -> Result<(), TestCaseError> {
+    let PodLoad::Whole(each) = loads[0] else {
+        panic!("{loads:?}")
+    };
+    let equal = loads.iter().all(|l| matches!(l, PodLoad::Whole(x) if *x == each));
+    prop_assert!(equal, "k6 Deployment runners differ: {:?}", loads);
+    prop_assert_eq!(each * u64::from(generators), expected);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -290,11 +540,11 @@ proptest! {
         match SHAPES[p.shape].0 {
             "k6" if SHAPES[p.shape].2.contains("deployment") => {
                 // Equal runners: each runs its share, replicas times.
-                prop_assert_eq!(k6_deployment_total(&a), Some(p.users()));
+                prop_assert_eq!(k6_deployment_total(&a), Some(p.rate().unwrap_or(p.users())));
             }
             "k6" => {
                 let (total, sequence, segments) = k6_split(&a).expect("a k6 runner workload");
-                prop_assert_eq!(total, p.users());
+                prop_assert_eq!(total, p.rate().unwrap_or(p.users()));
                 prop_assert_eq!(segments, p.generators);
                 let expected: Vec<String> = std::iter::once("0".to_owned())
                     .chain((1..p.generators).map(|i| format!("{i}/{}", p.generators)))
@@ -359,6 +609,72 @@ proptest! {
         let text: String = tokens.concat();
         let source = perfplan::Source::new("x.yaml", text, ".");
         let _ = perfplan::validate(&source);
+    }
+}
+
+// Each case runs a shell per pod (up to 40 of them): fewer cases than above.
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// For generated plans of every tool and shape, every load pod's script, run by a
+    /// real shell with the pod's own index, gives its tool a share; the shares add up
+    /// to exactly the plan's users (threads, VUs, max users) and rate, each within one
+    /// of the others; k6's segments tile 0..1. [`check_shares`], [`check_segments`]
+    /// and [`check_equal_runners`] say which broken code each assertion catches.
+    #[test]
+    fn every_pod_run_by_a_real_shell_takes_its_exact_share(p in parts_over(1u32..=40)) {
+        let dir = tempfile::tempdir().unwrap();
+        scripts(dir.path());
+        let text = p.text();
+        let source = perfplan::Source::new("p.yaml", text.clone(), dir.path());
+        let plan = match perfplan::validate(&source) {
+            Ok(v) => v.plan,
+            Err(r) => return Err(TestCaseError::fail(format!("generated plan rejected:\n{text}\n{r}"))),
+        };
+        let bundle = perfplan::compile(&plan);
+        check_pod_shares(&bundle, p.generators, p.users(), p.rate())
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        // Every tool and shape is generated: a shape that stopped compiling to pods
+        // with shares would fail above, never be skipped.
+        prop_assert!(["jmeter", "k6", "gatling"].contains(&p.tool()));
+    }
+
+    /// The same in every region's bundle of a multi-region plan, k6 included: each
+    /// region's pods, run by a real shell, split exactly that region's part.
+    #[test]
+    fn every_regional_pod_run_by_a_real_shell_takes_its_exact_share(
+        shares in prop::collection::vec(1u64..=100, 1..=4),
+        users in 40u64..=10_000,
+        generators in 6u32..=40,
+        tool in prop::sample::select(vec!["jmeter", "k6", "gatling"]),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        scripts(dir.path());
+        let regions: String = shares
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("  - {{name: r{i}, context: ctx-{i}, share: {s}}}\n"))
+            .collect();
+        let script = match tool {
+            "jmeter" => "t.jmx\njmeter: {rmi: {ssl: false}}",
+            "k6" => "t.js",
+            _ => "S.scala\ngatling: {simulationClass: a.S, mode: independent}",
+        };
+        let text = format!(
+            "perfplan: v1\nname: geo\ntool: {tool}\nscript: {script}\n\
+             load: {{users: {users}, generators: {generators}, duration: 60s}}\n\
+             target: {{url: \"http://10.1.2.3\"}}\nregions:\n{regions}"
+        );
+        let source = perfplan::Source::new("p.yaml", text.clone(), dir.path());
+        // Plans where a region gets fewer users than generators are rejected (the
+        // test above checks that); the rest are checked here.
+        let Ok(plan) = perfplan::validate(&source).map(|v| v.plan) else { return Ok(()) };
+        let expected_users = perfplan::split::apportion(users, &shares);
+        for (i, (region, bundle)) in perfplan::emit::compile_regions(&plan).iter().enumerate() {
+            prop_assert_eq!(region.load.total_users(), expected_users[i]);
+            check_pod_shares(bundle, region.load.generators, expected_users[i], None)
+                .map_err(|e| TestCaseError::fail(format!("region {i}: {e}\n{text}")))?;
+        }
     }
 }
 

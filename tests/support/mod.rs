@@ -3,6 +3,7 @@
 
 pub mod apiserver;
 pub mod netpol;
+pub mod pods;
 pub mod pss;
 
 use std::collections::BTreeMap;
