@@ -8,12 +8,14 @@ mod dns;
 mod fast_path;
 mod load;
 mod metrics;
+mod placement;
 mod regions;
 mod rules;
 mod schema_errors;
 mod script;
 mod target;
 mod thresholds;
+mod tools;
 
 use crate::diag::{Diagnostic, Report, Source, Span, codes};
 use crate::model::{self, Plan};
@@ -122,9 +124,9 @@ fn build(ctx: &mut Ctx, spec: &PlanSpec) -> Option<Plan> {
         spec.image.as_deref(),
         model::default_image(spec.tool),
     );
-    let jmeter = rules::jmeter(ctx, spec);
-    let gatling = rules::gatling(ctx, spec);
-    let placement_ok = rules::placement(ctx, &spec.placement);
+    let jmeter = tools::jmeter(ctx, spec);
+    let gatling = tools::gatling(ctx, spec);
+    let placement_ok = placement::placement(ctx, &spec.placement);
     let metrics = spec
         .metrics
         .as_ref()
