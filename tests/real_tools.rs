@@ -757,3 +757,167 @@ fn report_splits_the_jmeter_controllers_results_per_worker() {
     assert_eq!(report_counts(&json), [6, 9], "worker 1 sent 6, worker 0 sent 9");
     assert_eq!(json["summary"]["requests"].as_u64(), Some(15));
 }
+
+/// An example plan as written, scripts and all, with only its scale and target
+/// changed for a run on this machine (each edit must apply); compiled into
+/// `dir/bundle`. Returns the plan's path.
+fn example_as_written(dir: &Path, name: &str, edits: &[(&str, &str)]) -> PathBuf {
+    std::fs::create_dir_all(dir.join("scripts")).unwrap();
+    for entry in std::fs::read_dir(support::root().join("plans/scripts")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join("scripts").join(path.file_name().unwrap())).unwrap();
+    }
+    let mut text =
+        std::fs::read_to_string(support::root().join("plans").join(format!("{name}.yaml"))).unwrap();
+    for (old, new) in edits {
+        assert!(text.contains(old), "{name}.yaml no longer holds {old:?}");
+        text = text.replacen(old, new, 1);
+    }
+    let path = dir.join("plan.yaml");
+    std::fs::write(&path, &text).unwrap();
+    let plan = support::plan_from_text(&text, dir);
+    perfplan::emit::write_folder(&dir.join("bundle"), &support::folder_files(&plan)).unwrap();
+    path
+}
+
+/// The edits that point an example at the harness's target.
+const LOCAL_TARGET: [(&str, &str); 2] = [
+    (
+        "url: https://shop.staging.example.com",
+        "url: http://target.test:8080",
+    ),
+    ("cidr: 10.20.0.0/16", "cidr: 127.77.2.1/32"),
+];
+
+/// `plans/k6-basic.yaml` as written (its `checkout.js`, the Indexed Job, the starter),
+/// scaled to 3 users for 4 s: every runner sends the script's two requests, and the
+/// Jobs complete.
+#[test]
+fn the_k6_example_runs_as_written() {
+    let tools = real_tools("k6");
+    let dir = tempfile::tempdir().unwrap();
+    let mut edits = vec![
+        ("users: 3000", "users: 3"),
+        ("duration: 10m", "duration: 4s"),
+        ("rampUp: 1m", "rampUp: 0s"),
+    ];
+    edits.extend(LOCAL_TARGET);
+    example_as_written(dir.path(), "k6-basic", &edits);
+    let (report, code) = run(&dir.path().join("bundle"), &tools, 300);
+    assert_eq!(
+        job_status(&report, "checkout-peak-k6-runner"),
+        "Complete",
+        "{report:#}"
+    );
+    assert_eq!(
+        job_status(&report, "checkout-peak-k6-starter"),
+        "Complete",
+        "{report:#}"
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let counts = per_client(&report);
+    eprintln!(
+        "k6-basic as written: requests per runner {counts:?}, paths {:#}",
+        target(&report)["by_path"]
+    );
+    assert_eq!(counts.len(), 3, "every runner sends: {counts:?}");
+    for path in ["/products", "/cart"] {
+        assert!(
+            target(&report)["by_path"][path].as_u64() > Some(0),
+            "no {path} request"
+        );
+    }
+}
+
+/// `plans/jmeter-basic.yaml` as written (`checkout.jmx`, the results claim and its
+/// thresholds), with RMI in clear text (the example's keystore Secret is the user's)
+/// and 4 threads over 2 workers for 4 s: both workers send, and `perfplan report`
+/// judges the controller's results against the example's thresholds: pass.
+#[test]
+fn the_jmeter_example_runs_as_written_and_passes_its_thresholds() {
+    let tools = real_tools("jmeter");
+    let dir = tempfile::tempdir().unwrap();
+    let mut edits = vec![
+        ("users: 2500", "users: 4"),
+        ("generators: 5", "generators: 2"),
+        ("duration: 15m", "duration: 4s"),
+        ("rampUp: 2m", "rampUp: 0s"),
+        ("keystoreSecret: jmeter-rmi", "ssl: false"),
+    ];
+    edits.extend(LOCAL_TARGET);
+    let plan = example_as_written(dir.path(), "jmeter-basic", &edits);
+    let (run_report, code) = run_with(
+        &dir.path().join("bundle"),
+        &tools,
+        300,
+        &[&results_claim(dir.path())],
+    );
+    assert_eq!(
+        job_status(&run_report, "checkout-peak-jmeter-controller"),
+        "Complete",
+        "{run_report:#}"
+    );
+    assert_eq!(code, 0, "{run_report:#}");
+    let counts = per_client(&run_report);
+    assert_eq!(counts.len(), 2, "both workers send: {counts:?}");
+    let (code, json) = report(&dir.path().join("run/pvc/perf-testing_perf-results"), &plan, &[]);
+    eprintln!(
+        "jmeter-basic as written: {counts:?} at the target, {:?} in the report",
+        report_counts(&json)
+    );
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(
+        report_counts(&json),
+        counts,
+        "the report counts what each worker sent"
+    );
+}
+
+/// `plans/gatling-independent.yaml` as written (`CheckoutSimulation.scala` in its
+/// closed model, the results claim and thresholds), 2 users over 2 runners for 4 s:
+/// both runners send, and the report over their two simulation.logs passes.
+#[test]
+fn the_gatling_example_runs_as_written_and_passes_its_thresholds() {
+    let tools = real_tools("gatling");
+    let dir = tempfile::tempdir().unwrap();
+    let mut edits = vec![
+        ("users: 900", "users: 2"),
+        ("generators: 3", "generators: 2"),
+        ("duration: 10m", "duration: 4s"),
+        ("rampUp: 1m", "rampUp: 0s"),
+    ];
+    edits.extend(LOCAL_TARGET);
+    let plan = example_as_written(dir.path(), "gatling-independent", &edits);
+    // The example streams metrics to Graphite in `monitoring`, which the harness does
+    // not run; metrics are shown by their own test.
+    let text = std::fs::read_to_string(&plan).unwrap();
+    let cut = text.find("metrics:").expect("the example's metrics block");
+    std::fs::write(&plan, &text[..cut]).unwrap();
+    let p = support::plan_from_text(&text[..cut], dir.path());
+    perfplan::emit::write_folder(&dir.path().join("bundle"), &support::folder_files(&p)).unwrap();
+    let (run_report, code) = run_with(
+        &dir.path().join("bundle"),
+        &tools,
+        400,
+        &[&results_claim(dir.path())],
+    );
+    assert_eq!(
+        job_status(&run_report, "checkout-indep-gatling-runner"),
+        "Complete",
+        "{run_report:#}"
+    );
+    assert_eq!(code, 0, "{run_report:#}");
+    let counts = per_client(&run_report);
+    assert_eq!(counts.len(), 2, "both runners send: {counts:?}");
+    let (code, json) = report(&dir.path().join("run/pvc/perf-testing_perf-results"), &plan, &[]);
+    eprintln!(
+        "gatling-independent as written: {counts:?} at the target, {:?} in the report",
+        report_counts(&json)
+    );
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(
+        report_counts(&json),
+        counts,
+        "the report counts what each runner sent"
+    );
+}
