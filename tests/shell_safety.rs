@@ -346,8 +346,17 @@ fn metrics_credentials_reach_the_tools_verbatim_from_files() {
     let (_, runner) = containers(&k6).remove(0);
     let run = run_container(&runner, dir.path());
     assert_eq!(run.password, secret);
-    let out = run.argv.iter().position(|a| a == "--out").unwrap();
-    assert_eq!(run.argv[out + 1], "experimental-prometheus-rw");
+    // Two outputs: the raw samples for `perfplan report`, and the live metrics.
+    let outs: Vec<&str> = run
+        .argv
+        .windows(2)
+        .filter(|w| w[0] == "--out")
+        .map(|w| w[1].as_str())
+        .collect();
+    assert_eq!(
+        outs,
+        ["csv=/results/samples.csv.gz", "experimental-prometheus-rw"]
+    );
     let jmeter = write_plan(
         dir.path(),
         "tool: jmeter\nscript: t.jmx\nload: {users: 10, generators: 4, duration: 1m}\ntarget: {url: \"https://10.0.0.1\"}\n\
