@@ -7,6 +7,8 @@
 //! stub `jmeter`/`k6`/`gatling.sh`/`gatling-cluster` binaries that record the
 //! arguments and environment they receive.
 
+mod support;
+
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -48,30 +50,7 @@ fn stubs(dir: &Path) -> std::path::PathBuf {
     bin
 }
 
-/// The kubelet's expansion of `$(NAME)` references and `$$` escapes.
-fn kubelet_expand(s: &str, env: &[(String, String)]) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        if let Some(after) = tail.strip_prefix("$$") {
-            out.push('$');
-            rest = after;
-        } else if let Some(body) = tail.strip_prefix("$(")
-            && let Some(end) = body.find(')')
-            && let Some((_, v)) = env.iter().find(|(k, _)| *k == body[..end])
-        {
-            out.push_str(v);
-            rest = &body[end + 1..];
-        } else {
-            out.push('$');
-            rest = &tail[1..];
-        }
-    }
-    out.push_str(rest);
-    out
-}
+use support::pods::kubelet_expand;
 
 /// What the downward API would give the pod at index 3.
 fn field(path: &str) -> String {
