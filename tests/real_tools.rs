@@ -759,9 +759,10 @@ fn report_splits_the_jmeter_controllers_results_per_worker() {
 }
 
 /// An example plan as written, scripts and all, with only its scale and target
-/// changed for a run on this machine (each edit must apply); compiled into
-/// `dir/bundle`. Returns the plan's path.
-fn example_as_written(dir: &Path, name: &str, edits: &[(&str, &str)]) -> PathBuf {
+/// changed for a run on this machine (each edit must apply) and, with `drop_from`,
+/// everything from that key on left out; compiled into `dir/bundle`. Returns the
+/// plan's path.
+fn example_as_written(dir: &Path, name: &str, edits: &[(&str, &str)], drop_from: Option<&str>) -> PathBuf {
     std::fs::create_dir_all(dir.join("scripts")).unwrap();
     for entry in std::fs::read_dir(support::root().join("plans/scripts")).unwrap() {
         let path = entry.unwrap().path();
@@ -772,6 +773,12 @@ fn example_as_written(dir: &Path, name: &str, edits: &[(&str, &str)]) -> PathBuf
     for (old, new) in edits {
         assert!(text.contains(old), "{name}.yaml no longer holds {old:?}");
         text = text.replacen(old, new, 1);
+    }
+    if let Some(key) = drop_from {
+        let cut = text
+            .find(key)
+            .unwrap_or_else(|| panic!("{name}.yaml no longer holds {key:?}"));
+        text.truncate(cut);
     }
     let path = dir.join("plan.yaml");
     std::fs::write(&path, &text).unwrap();
@@ -789,6 +796,36 @@ const LOCAL_TARGET: [(&str, &str); 2] = [
     ("cidr: 10.20.0.0/16", "cidr: 127.77.2.1/32"),
 ];
 
+/// Run an example's bundle (from [`example_as_written`]) with the results claim:
+/// `job` completes, each of `generators` generators sends, and `perfplan report`
+/// over the claim passes the plan's thresholds counting exactly what each generator
+/// sent to the target.
+fn run_example_and_report(
+    dir: &Path,
+    plan: &Path,
+    tools: &[(String, String)],
+    timeout_s: u32,
+    job: &str,
+    generators: usize,
+) {
+    let (run_report, code) = run_with(&dir.join("bundle"), tools, timeout_s, &[&results_claim(dir)]);
+    assert_eq!(job_status(&run_report, job), "Complete", "{run_report:#}");
+    assert_eq!(code, 0, "{run_report:#}");
+    let counts = per_client(&run_report);
+    assert_eq!(counts.len(), generators, "every generator sends: {counts:?}");
+    let (code, json) = report(&dir.join("run/pvc/perf-testing_perf-results"), plan, &[]);
+    eprintln!(
+        "{job}: {counts:?} at the target, {:?} in the report",
+        report_counts(&json)
+    );
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(
+        report_counts(&json),
+        counts,
+        "the report counts what each generator sent"
+    );
+}
+
 /// `plans/k6-basic.yaml` as written (its `checkout.js`, the Indexed Job, the starter),
 /// scaled to 3 users for 4 s: every runner sends the script's two requests, and the
 /// Jobs complete.
@@ -802,7 +839,7 @@ fn the_k6_example_runs_as_written() {
         ("rampUp: 1m", "rampUp: 0s"),
     ];
     edits.extend(LOCAL_TARGET);
-    example_as_written(dir.path(), "k6-basic", &edits);
+    example_as_written(dir.path(), "k6-basic", &edits, None);
     let (report, code) = run(&dir.path().join("bundle"), &tools, 300);
     assert_eq!(
         job_status(&report, "checkout-peak-k6-runner"),
@@ -845,31 +882,14 @@ fn the_jmeter_example_runs_as_written_and_passes_its_thresholds() {
         ("keystoreSecret: jmeter-rmi", "ssl: false"),
     ];
     edits.extend(LOCAL_TARGET);
-    let plan = example_as_written(dir.path(), "jmeter-basic", &edits);
-    let (run_report, code) = run_with(
-        &dir.path().join("bundle"),
+    let plan = example_as_written(dir.path(), "jmeter-basic", &edits, None);
+    run_example_and_report(
+        dir.path(),
+        &plan,
         &tools,
         300,
-        &[&results_claim(dir.path())],
-    );
-    assert_eq!(
-        job_status(&run_report, "checkout-peak-jmeter-controller"),
-        "Complete",
-        "{run_report:#}"
-    );
-    assert_eq!(code, 0, "{run_report:#}");
-    let counts = per_client(&run_report);
-    assert_eq!(counts.len(), 2, "both workers send: {counts:?}");
-    let (code, json) = report(&dir.path().join("run/pvc/perf-testing_perf-results"), &plan, &[]);
-    eprintln!(
-        "jmeter-basic as written: {counts:?} at the target, {:?} in the report",
-        report_counts(&json)
-    );
-    assert_eq!(code, 0, "{json:#}");
-    assert_eq!(
-        report_counts(&json),
-        counts,
-        "the report counts what each worker sent"
+        "checkout-peak-jmeter-controller",
+        2,
     );
 }
 
@@ -887,37 +907,8 @@ fn the_gatling_example_runs_as_written_and_passes_its_thresholds() {
         ("rampUp: 1m", "rampUp: 0s"),
     ];
     edits.extend(LOCAL_TARGET);
-    let plan = example_as_written(dir.path(), "gatling-independent", &edits);
     // The example streams metrics to Graphite in `monitoring`, which the harness does
     // not run; metrics are shown by their own test.
-    let text = std::fs::read_to_string(&plan).unwrap();
-    let cut = text.find("metrics:").expect("the example's metrics block");
-    std::fs::write(&plan, &text[..cut]).unwrap();
-    let p = support::plan_from_text(&text[..cut], dir.path());
-    perfplan::emit::write_folder(&dir.path().join("bundle"), &support::folder_files(&p)).unwrap();
-    let (run_report, code) = run_with(
-        &dir.path().join("bundle"),
-        &tools,
-        400,
-        &[&results_claim(dir.path())],
-    );
-    assert_eq!(
-        job_status(&run_report, "checkout-indep-gatling-runner"),
-        "Complete",
-        "{run_report:#}"
-    );
-    assert_eq!(code, 0, "{run_report:#}");
-    let counts = per_client(&run_report);
-    assert_eq!(counts.len(), 2, "both runners send: {counts:?}");
-    let (code, json) = report(&dir.path().join("run/pvc/perf-testing_perf-results"), &plan, &[]);
-    eprintln!(
-        "gatling-independent as written: {counts:?} at the target, {:?} in the report",
-        report_counts(&json)
-    );
-    assert_eq!(code, 0, "{json:#}");
-    assert_eq!(
-        report_counts(&json),
-        counts,
-        "the report counts what each runner sent"
-    );
+    let plan = example_as_written(dir.path(), "gatling-independent", &edits, Some("metrics:"));
+    run_example_and_report(dir.path(), &plan, &tools, 400, "checkout-indep-gatling-runner", 2);
 }
