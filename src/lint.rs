@@ -375,6 +375,8 @@ fn k6_capacity(plan: &Plan) -> Vec<Lint> {
         && per_runner as f64 * K6_BYTES_PER_VU > memory
     {
         let needed = (per_runner as f64 * K6_BYTES_PER_VU / (1024.0 * 1024.0 * 1024.0)).ceil();
+        // The runner count at which each runner's share fits the memory it has.
+        let fitting_runners = (users as f64 * K6_BYTES_PER_VU / memory).ceil() as u64;
         out.push(Lint {
             code: codes::LINT_CAPACITY,
             path: vec!["load", "users"],
@@ -384,8 +386,8 @@ fn k6_capacity(plan: &Plan) -> Vec<Lint> {
                 plan.resources.memory
             ),
             help: format!(
-                "raise `resources.memory` to `{needed}Gi` or `load.generators`; the ~3 MB per VU estimate for small \
-                 scripts is the k6 maintainers' (grafana/k6#1543), so measure yours"
+                "raise `resources.memory` to `{needed}Gi`, or `load.generators` to at least {fitting_runners}; the \
+                 ~3 MB per VU estimate for small scripts is the k6 maintainers' (grafana/k6#1543), so measure yours"
             ),
         });
     }
