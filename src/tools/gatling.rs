@@ -178,6 +178,7 @@ fn master(plan: &Plan) -> Job {
     workload::run_once(plan, Component::Master, spec)
 }
 
+/// `gatling.discoveryImage`, else [`crate::model::DEFAULT_DISCOVERY_IMAGE`].
 fn discovery_image(plan: &Plan) -> &str {
     plan.gatling
         .as_ref()
