@@ -18,7 +18,8 @@ HTTP (every --http port, HTTP/1.1 keep-alive, threaded):
       POST /api/v1/write, /api/v1/push  Prometheus remote write (posts, bytes; snappy not decoded)
 Graphite plaintext (--graphite PORT, TCP): lines counted.
 Each receiver also counts per client address (`by_client`: posts or lines), so a test can tell
-which pod sent the metrics (kubelet.py names the pod).
+which pod sent the metrics (kubelet.py names the pod), and the HTTP receivers count the posts
+that carried an Authorization header (`authorized`).
 
 Summary: total requests; by path and method; by client address and by generator (requests,
 first and last arrival, distinct VUs and iterations); start_skew_s = the first request of the
@@ -50,8 +51,8 @@ class Recorder:
         self.by_method: dict[str, int] = {}
         self.by_client: dict[str, dict] = {}
         self.by_gen: dict[str, dict] = {}
-        self.metrics = {"influx": {"posts": 0, "bytes": 0, "lines": 0, "by_client": {}},
-                        "prometheus_remote_write": {"posts": 0, "bytes": 0, "by_client": {}},
+        self.metrics = {"influx": {"posts": 0, "bytes": 0, "lines": 0, "authorized": 0, "by_client": {}},
+                        "prometheus_remote_write": {"posts": 0, "bytes": 0, "authorized": 0, "by_client": {}},
                         "graphite": {"connections": 0, "lines": 0, "bytes": 0, "by_client": {}}}
 
     def metric_from(self, kind: str, client: str, count: int) -> None:
@@ -119,6 +120,10 @@ def make_handler(rec: Recorder):
                     if kind == "influx":
                         m["lines"] += sum(1 for line in body.splitlines() if line.strip())
                     rec.metric_from(kind, self.client_address[0], 1)
+                    # Posts that carried credentials (basic auth, an InfluxDB token); the
+                    # values are not checked or kept.
+                    if self.headers.get("Authorization"):
+                        m["authorized"] += 1
                 self.send_response(204)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
