@@ -8,6 +8,9 @@
 //! Needs root (namespaces) and the registries (the first run installs the tools into
 //! `~/.cache/perfplan`); a missing prerequisite fails the test with the reason, it is
 //! never skipped.
+//!
+//! The example plans of `plans/`, run as written, are in `tests/real_examples.rs`; the
+//! helpers both use are in `tests/support/harness.rs`.
 
 mod support;
 
