@@ -42,7 +42,6 @@ pub fn lint(plan: &Plan) -> Vec<Lint> {
         }
         out.extend(unread_load(plan, file_name, content));
     }
-    out.extend(api_egress(plan));
     out.extend(results_volume(plan));
     if plan.tool() == Tool::K6 {
         if plan.regions.is_empty() {
@@ -296,6 +295,23 @@ pub fn baseline_without_resources(spec: &crate::spec::PlanSpec, plan: &Plan) -> 
     })
 }
 
+/// `gatling.apiServer` was where the Gatling master's worker discovery reached the
+/// Kubernetes API. Discovery now resolves the workers' DNS names, so the field does
+/// nothing; it still parses, so plans written for it keep validating. (Validation
+/// stage: the model no longer carries it.)
+pub fn unused_api_server(spec: &crate::spec::PlanSpec) -> Option<Lint> {
+    spec.gatling.as_ref().filter(|g| !g.api_server.is_empty())?;
+    Some(Lint {
+        code: codes::LINT_API_SERVER_UNUSED,
+        path: vec!["gatling", "apiServer"],
+        message: "`gatling.apiServer` is no longer used: the Gatling master finds its workers through DNS \
+                  and never reaches the Kubernetes API"
+            .to_owned(),
+        help: "remove `apiServer`; the bundle has no RBAC, no token and no API-server egress to point it at"
+            .to_owned(),
+    })
+}
+
 /// Load options a k6 script sets in `export const options = {…}`.
 pub fn k6_load_options(script: &str) -> Vec<&'static str> {
     let Some(start) = regex_lite::Regex::new(r"export\s+(const|let|var)\s+options\s*=")
@@ -375,6 +391,8 @@ fn k6_capacity(plan: &Plan) -> Vec<Lint> {
         && per_runner as f64 * K6_BYTES_PER_VU > memory
     {
         let needed = (per_runner as f64 * K6_BYTES_PER_VU / (1024.0 * 1024.0 * 1024.0)).ceil();
+        // The runner count at which each runner's share fits the memory it has.
+        let fitting_runners = (users as f64 * K6_BYTES_PER_VU / memory).ceil() as u64;
         out.push(Lint {
             code: codes::LINT_CAPACITY,
             path: vec!["load", "users"],
@@ -384,33 +402,12 @@ fn k6_capacity(plan: &Plan) -> Vec<Lint> {
                 plan.resources.memory
             ),
             help: format!(
-                "raise `resources.memory` to `{needed}Gi` or `load.generators`; the ~3 MB per VU estimate for small \
-                 scripts is the k6 maintainers' (grafana/k6#1543), so measure yours"
+                "raise `resources.memory` to `{needed}Gi`, or `load.generators` to at least {fitting_runners}; the \
+                 ~3 MB per VU estimate for small scripts is the k6 maintainers' (grafana/k6#1543), so measure yours"
             ),
         });
     }
     out
-}
-
-/// Gatling cluster mode without `gatling.apiServer`: the master's discovery egress
-/// is open to any address on 443 and 6443, the internet included.
-fn api_egress(plan: &Plan) -> Vec<Lint> {
-    let Some(g) = &plan.gatling else {
-        return Vec::new();
-    };
-    if plan.shape != crate::names::Shape::Gatling(crate::spec::GatlingMode::Cluster)
-        || !g.api_server.is_empty()
-    {
-        return Vec::new();
-    }
-    vec![Lint {
-        code: codes::LINT_API_EGRESS,
-        path: vec!["gatling"],
-        message: "the Gatling master may reach any address on ports 443 and 6443: the plan does not say where the API server is".to_owned(),
-        help: "set `gatling.apiServer` to the `kubernetes` Service's cluster IP and its endpoints, e.g. `[10.96.0.1/32, 172.20.0.10/32]` \
-               (`kubectl get service,endpoints kubernetes -n default`)"
-            .to_owned(),
-    }]
 }
 
 /// Thresholds with nowhere to keep the samples they judge: without a

@@ -335,9 +335,8 @@ pub struct JmeterOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatlingOptions {
     pub simulation_class: String,
+    /// The image of the master's `discover-workers` init container (`sh`, `getent`).
     pub discovery_image: String,
-    /// Where the master's discovery reaches the API server; empty: any address.
-    pub api_server: Vec<ipnet::IpNet>,
 }
 
 /// The pinned image each tool uses unless the plan names one.
@@ -349,8 +348,16 @@ pub fn default_image(tool: Tool) -> &'static str {
     }
 }
 
-/// The default image for Gatling's worker-discovery init container (kubectl + sh).
-pub const DEFAULT_DISCOVERY_IMAGE: &str = "alpine/k8s:1.31.4";
+/// The default image for Gatling's worker-discovery init container, which needs only
+/// `sh`, `getent` and `awk`: the plain Alpine image, the smallest that has all three.
+/// Its Dockerfile (alpinelinux/docker-alpine, `x86_64/Dockerfile`: `FROM scratch`,
+/// `ADD alpine-minirootfs-3.24.2-x86_64.tar.gz /`, `CMD ["/bin/sh"]`) is the
+/// minirootfs alone, whose packages (aports `scripts/mkimg.minirootfs.sh`:
+/// `rootfs_apks="busybox alpine-baselayout alpine-keys apk-tools libc-utils"`) give
+/// BusyBox's `sh` and `awk`, and `getent` through libc-utils, which depends on
+/// musl-utils (aports `main/libc-dev/APKBUILD`: `utils() { depends="$CLIBC-utils" }`;
+/// `main/musl/APKBUILD` installs `getent` into musl-utils' `/usr/bin`).
+pub const DEFAULT_DISCOVERY_IMAGE: &str = "alpine:3.24.2";
 
 /// Default per-generator resources: what each tool needs to drive a few hundred to a
 /// thousand users on one pod (JVM tools need more memory than k6).

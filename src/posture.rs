@@ -16,10 +16,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
-/// Ports of the Kubernetes API server as pods reach it (Service 443, or 6443 where
-/// the network policy sees the endpoint after translation).
-const API_PORTS: [u16; 2] = [443, 6443];
-
 /// Harden every pod and add the test's NetworkPolicies; the objects in install order.
 pub fn secure(plan: &Plan, topology: Topology) -> Vec<Object> {
     let policies = network_policies(plan, &topology);
@@ -40,7 +36,7 @@ fn harden_pod(plan: &Plan, spec: &mut PodSpec) {
         run_as_non_root: s.run_as_non_root(),
         run_as_user: Some(i64::from(s.run_as_user)),
         run_as_group: Some(i64::from(s.run_as_group)),
-        // Mounted volumes (the RMI keystore, the API token) belong to this group.
+        // Mounted volumes (the RMI keystore, the emptyDirs) belong to this group.
         fs_group: Some(i64::from(s.run_as_group)),
         seccomp_profile: Some(SeccompProfile {
             type_: "RuntimeDefault".to_owned(),
@@ -48,11 +44,11 @@ fn harden_pod(plan: &Plan, spec: &mut PodSpec) {
         }),
         ..Default::default()
     });
-    // Only the Gatling discovery init container gets a token, through its own
-    // projected volume; no container sees one by default.
+    // No pod calls the Kubernetes API (every tool finds its peers through DNS), so
+    // no container sees a service account token.
     spec.automount_service_account_token = Some(false);
     for c in spec.init_containers.iter_mut().flatten() {
-        // Init containers only wait, resolve names or run kubectl.
+        // Init containers only wait for and resolve DNS names.
         harden_container(plan, c, pod::coordinator_resources());
     }
     for c in &mut spec.containers {
@@ -88,7 +84,7 @@ fn harden_container(plan: &Plan, c: &mut Container, default_resources: ResourceR
 }
 
 /// Default-deny for every pod of the test, then exactly: DNS, load to the target,
-/// the tool's own peer traffic, and the API server for the discovery init container.
+/// metrics, and the tool's own peer traffic. Nothing reaches the Kubernetes API.
 fn network_policies(plan: &Plan, topology: &Topology) -> Vec<NetworkPolicy> {
     let everything = LabelSelector {
         match_labels: Some(meta::test_labels(plan)),
@@ -144,39 +140,7 @@ fn network_policies(plan: &Plan, topology: &Topology) -> Vec<NetworkPolicy> {
     for component in peers {
         out.push(peer_policy(plan, component, &topology.flows));
     }
-    if let Some(client) = topology.api_client {
-        out.push(policy(
-            plan,
-            &format!("allow-{}-to-api-server", client.as_str()),
-            "the discovery init container lists worker pods through the Kubernetes API",
-            meta::selector(plan, client),
-            None,
-            Some(vec![NetworkPolicyEgressRule {
-                ports: Some(API_PORTS.iter().map(|p| tcp(*p)).collect()),
-                // Without the plan's addresses, any destination (the lint says so).
-                to: api_server_peers(plan),
-            }]),
-        ));
-    }
     out
-}
-
-/// The API server's addresses from `gatling.apiServer`, as ipBlocks; `None` (any
-/// destination) when the plan names none.
-fn api_server_peers(plan: &Plan) -> Option<Vec<NetworkPolicyPeer>> {
-    let cidrs = &plan.gatling.as_ref()?.api_server;
-    (!cidrs.is_empty()).then(|| {
-        cidrs
-            .iter()
-            .map(|c| NetworkPolicyPeer {
-                ip_block: Some(IPBlock {
-                    cidr: c.to_string(),
-                    except: None,
-                }),
-                ..Default::default()
-            })
-            .collect()
-    })
 }
 
 /// Ingress from and egress to the component's peers, on the tool's ports only.

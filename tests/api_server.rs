@@ -4,8 +4,9 @@
 //! and then for real, into a namespace that enforces the `restricted` Pod Security
 //! level; every pod template is then created as a bare Pod with `dryRun=All`, so
 //! PodSecurity *enforces* it (on workloads it only warns); any warning the server
-//! returns fails the test. The Gatling discovery ServiceAccount may get and list pods
-//! in its namespace and nothing else (SubjectAccessReview).
+//! returns fails the test. No bundle creates a ServiceAccount, Role or RoleBinding,
+//! and no admitted pod gets a token (the ServiceAccount admission plugin adds one to
+//! any pod that does not opt out, as a control pod shows).
 //!
 //! `lifecycle` (with the `cluster` feature) runs a plan's whole life on one server
 //! with kubectl and perfplan, as docs/lifecycle.md tells it.
@@ -33,14 +34,11 @@ fn object_path(kind: &str, namespace: &str, name: &str) -> String {
     let (group, plural) = match kind {
         "ConfigMap" => ("api/v1", "configmaps"),
         "Service" => ("api/v1", "services"),
-        "ServiceAccount" => ("api/v1", "serviceaccounts"),
         "Pod" => ("api/v1", "pods"),
         "Job" => ("apis/batch/v1", "jobs"),
         "StatefulSet" => ("apis/apps/v1", "statefulsets"),
         "Deployment" => ("apis/apps/v1", "deployments"),
         "NetworkPolicy" => ("apis/networking.k8s.io/v1", "networkpolicies"),
-        "Role" => ("apis/rbac.authorization.k8s.io/v1", "roles"),
-        "RoleBinding" => ("apis/rbac.authorization.k8s.io/v1", "rolebindings"),
         other => panic!("no path for kind {other}"),
     };
     format!("/{group}/namespaces/{namespace}/{plural}/{name}")
@@ -67,8 +65,7 @@ fn restricted_namespace(server: &ApiServer, name: &str) {
     assert_eq!(status, 201, "{body}");
 }
 
-/// The bundle's objects, moved to `namespace` (as `kustomize`'s `namespace:` would,
-/// RoleBinding subjects included).
+/// The bundle's objects, moved to `namespace` (as `kustomize`'s `namespace:` would).
 fn bundle_objects(plan: &perfplan::Plan, namespace: &str) -> Vec<Value> {
     let files = support::folder_files(plan);
     files
@@ -77,11 +74,6 @@ fn bundle_objects(plan: &perfplan::Plan, namespace: &str) -> Vec<Value> {
         .map(|(_, text)| {
             let mut v: Value = serde_saphyr::from_str(text).unwrap();
             v["metadata"]["namespace"] = json!(namespace);
-            if let Some(subjects) = v.get_mut("subjects").and_then(Value::as_array_mut) {
-                for s in subjects {
-                    s["namespace"] = json!(namespace);
-                }
-            }
             v
         })
         .collect()
@@ -130,30 +122,40 @@ fn create_pod(server: &ApiServer, workload: &Value) -> Option<Result<(), String>
         Err(format!("Pod of {name}: HTTP {status}: {}", body["message"]))
     } else if !warnings.is_empty() {
         Err(format!("Pod of {name}: warnings {warnings:?}"))
+    } else if has_token(&body) {
+        Err(format!(
+            "Pod of {name}: admitted with a service account token: {}",
+            body["spec"]
+        ))
     } else {
         Ok(())
     })
 }
 
-/// Whether `user` may `verb` `resource` in `namespace`.
-fn can(server: &ApiServer, user: &str, verb: &str, resource: &str, namespace: &str) -> bool {
-    let review = json!({
-        "apiVersion": "authorization.k8s.io/v1",
-        "kind": "SubjectAccessReview",
-        "spec": {
-            "user": user,
-            "groups": ["system:serviceaccounts", "system:authenticated"],
-            "resourceAttributes": {"namespace": namespace, "verb": verb, "resource": resource},
-        },
+/// Whether an admitted Pod (as the server returns it) holds a service account token:
+/// the projected `kube-api-access-*` volume the ServiceAccount admission plugin adds,
+/// or any mount at the token path.
+fn has_token(pod: &Value) -> bool {
+    let projected = pod["spec"]["volumes"].to_string().contains("serviceAccountToken");
+    let mounted = ["initContainers", "containers"].iter().any(|k| {
+        pod["spec"][*k]
+            .to_string()
+            .contains("/var/run/secrets/kubernetes.io/serviceaccount")
     });
-    let (status, _, body) = server.request(
-        "POST",
-        "/apis/authorization.k8s.io/v1/subjectaccessreviews",
-        "application/json",
-        &review,
-    );
-    assert_eq!(status, 201, "{body}");
-    body["status"]["allowed"] == json!(true)
+    projected || mounted
+}
+
+/// The names of the objects of `plural` (an RBAC or core resource) in `namespace`.
+fn names(server: &ApiServer, group: &str, plural: &str, namespace: &str) -> Vec<String> {
+    let path = format!("/{group}/namespaces/{namespace}/{plural}");
+    let (status, _, body) = server.request("GET", &path, "application/json", &Value::Null);
+    assert_eq!(status, 200, "{path}: {body}");
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["metadata"]["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[test]
@@ -191,30 +193,42 @@ fn every_example_bundle_is_admitted_and_its_pods_enforced_restricted() {
                 problems.push(format!("{stem}: {e}"));
             }
         }
-        // Gatling cluster mode: its discovery account reads pods here and nothing else.
-        if let Some(sa) = bundle.iter().find(|o| o["kind"] == "ServiceAccount") {
-            let user = format!(
-                "system:serviceaccount:{namespace}:{}",
-                sa["metadata"]["name"].as_str().unwrap()
-            );
-            for (verb, resource, ns, want) in [
-                ("get", "pods", namespace.as_str(), true),
-                ("list", "pods", namespace.as_str(), true),
-                ("watch", "pods", namespace.as_str(), false),
-                ("create", "pods", namespace.as_str(), false),
-                ("delete", "pods", namespace.as_str(), false),
-                ("get", "secrets", namespace.as_str(), false),
-                ("list", "configmaps", namespace.as_str(), false),
-                ("list", "pods", "kube-system", false),
-            ] {
-                if can(&server, &user, verb, resource, ns) != want {
-                    problems.push(format!(
-                        "{stem}: {user} {verb} {resource} in {ns}: expected {want}"
-                    ));
-                }
-            }
+        // No tool calls the API: the namespace holds no Role or RoleBinding and no
+        // ServiceAccount but the `default` one the test made.
+        let rbac = [
+            names(&server, "apis/rbac.authorization.k8s.io/v1", "roles", &namespace),
+            names(
+                &server,
+                "apis/rbac.authorization.k8s.io/v1",
+                "rolebindings",
+                &namespace,
+            ),
+            names(&server, "api/v1", "serviceaccounts", &namespace),
+        ];
+        if rbac != [vec![], vec![], vec!["default".to_owned()]] {
+            problems.push(format!("{stem}: roles, rolebindings, serviceaccounts: {rbac:?}"));
         }
     }
+    // The token check can fail: a pod that does not opt out gets one from the server.
+    restricted_namespace(&server, "t-control");
+    let mut control = bundle_objects(
+        &support::plan(&support::example_plans()["gatling-cluster"]),
+        "t-control",
+    )
+    .into_iter()
+    .find(|o| o["kind"] == "Job")
+    .unwrap();
+    control["spec"]["template"]["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("automountServiceAccountToken");
+    let admitted = create_pod(&server, &control).unwrap();
+    assert!(
+        admitted
+            .as_ref()
+            .is_err_and(|e| e.contains("admitted with a service account token")),
+        "{admitted:?}"
+    );
     eprintln!("api server: {objects} objects applied, {pods} pod templates enforced at restricted");
     assert!(pods >= 14, "only {pods} pod templates");
     assert!(problems.is_empty(), "{}", problems.join("\n"));

@@ -587,6 +587,36 @@ fn capacity_is_checked_per_region_not_on_the_plan_wide_average() {
     assert!(!err.contains("region `us`"), "{err}");
 }
 
+/// The k6 memory warning names both fixes exactly, and each of them, applied as
+/// written, silences it.
+#[test]
+fn the_k6_memory_warning_says_exactly_what_to_set() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.js"), "export default function () {}\n").unwrap();
+    let plan = |generators: u32, memory: &str| {
+        format!(
+            "perfplan: v1\nname: cap\ntool: k6\nscript: t.js\nload: {{users: 1000, generators: {generators}, duration: 1m}}\n\
+             target: {{url: \"https://10.0.0.1\"}}\nresources: {{cpu: \"1\", memory: {memory}}}\n"
+        )
+    };
+    let warnings = |yaml: String| {
+        std::fs::write(dir.path().join("plan.yaml"), yaml).unwrap();
+        let run = perfplan_in(dir.path(), &["validate", "plan.yaml"], None);
+        assert_eq!(run.status.code(), Some(0));
+        text(&run.stderr)
+    };
+    // 500 users per runner at ~3 MB each is ~1.5 GiB: more than 1Gi.
+    let err = warnings(plan(2, "1Gi"));
+    assert!(err.contains("500 users per k6 runner need about 2 GiB"), "{err}");
+    let help = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("raise `resources.memory` to `2Gi`, or `load.generators` to at least 3;"),
+        "{help}"
+    );
+    assert!(!warnings(plan(2, "2Gi")).contains("perfplan::lint::capacity"));
+    assert!(!warnings(plan(3, "1Gi")).contains("perfplan::lint::capacity"));
+}
+
 #[test]
 fn create_namespace_puts_the_labelled_namespace_first() {
     let out = perfplan(&["compile", "plans/k6-basic.yaml", "--create-namespace"]);

@@ -14,11 +14,12 @@
 
 mod support;
 
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::harness::{
-    assert_paced, edit, example_script, find_text, job_status, per_client, per_generator, real_tools, report,
-    report_counts, results_claim, run, run_with, target,
+    TARGET, assert_paced, edit, example_script, find_text, job_status, per_client, per_generator, real_tools,
+    report, report_counts, results_claim, run, run_with, target,
 };
 
 /// A plan (text, with `scripts/e2e.js` beside it) compiled into a bundle folder.
@@ -568,4 +569,149 @@ fn report_splits_the_jmeter_controllers_results_per_worker() {
     eprintln!("jmeter report: {:?} requests per worker", report_counts(&json));
     assert_eq!(report_counts(&json), [6, 9], "worker 1 sent 6, worker 0 sent 9");
     assert_eq!(json["summary"]["requests"].as_u64(), Some(15));
+}
+
+/// A Gatling cluster plan of 4 workers for [`gatling_cluster_discovery_finds_the_workers_through_dns`].
+const GATLING_CLUSTER_PLAN: &str = "perfplan: v1\nname: e2e\nnamespace: perf-testing\ntool: gatling\n\
+script: scripts/E2eSimulation.scala\nload:\n  users: 8\n  generators: 4\n  duration: 10s\n\
+target:\n  url: http://target.test:8080\n  allow:\n    - cidr: 127.77.2.1/32\n\
+resources: {cpu: \"1\", memory: 1Gi}\nimage: example.com/gatling-cluster:1.0\n\
+gatling:\n  simulationClass: shop.E2eSimulation\n";
+
+/// No public image implements perfplan's Gatling cluster contract, so the workers' and
+/// the master's main containers become BusyBox stand-ins (a worker sleeps; the master
+/// prints `$WORKERS_FILE`); everything else, the `discover-workers` init container
+/// (default image `alpine`, its script, env, mounts, security) and the NetworkPolicies
+/// (DNS only: no API egress) run as compiled.
+fn stand_in_cluster_images(bundle: &Path) {
+    let edit_yaml = |file: &str, edit: &dyn Fn(&mut Value)| {
+        let path = bundle.join(file);
+        let mut v: Value = serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        edit(&mut v["spec"]["template"]["spec"]["containers"][0]);
+        // JSON is YAML: the harness reads it as the kubelet would read the manifest.
+        std::fs::write(&path, v.to_string()).unwrap();
+    };
+    edit_yaml("statefulset-e2e-gatling-worker.yaml", &|c| {
+        assert_eq!(c["name"], "gatling-worker");
+        c["image"] = "busybox:1.36.1".into();
+        c["command"] = serde_json::json!(["sleep", "600"]);
+        let c = c.as_object_mut().unwrap();
+        c.remove("readinessProbe");
+        c.remove("livenessProbe");
+    });
+    edit_yaml("job-e2e-gatling-master.yaml", &|c| {
+        assert_eq!(c["name"], "gatling-master");
+        c["image"] = "busybox:1.36.1".into();
+        c["command"] = serde_json::json!(["sh", "-c", "cat \"$WORKERS_FILE\""]);
+    });
+}
+
+/// Gatling cluster mode without any API access: the master's `discover-workers` init
+/// container, as compiled and under the bundle's NetworkPolicies, writes exactly the
+/// 4 workers' pod IPs, in ordinal order, to `$WORKERS_FILE`, which the master reads.
+/// Pods start up to 5 s apart in random order (`--start-jitter`): the master may wait
+/// for workers, and a pod's address follows its start, so the workers' addresses are
+/// rarely in ordinal order themselves (1 run in 24).
+#[test]
+fn gatling_cluster_discovery_finds_the_workers_through_dns() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(dir.path().join("scripts/E2eSimulation.scala"), GATLING_SCRIPT).unwrap();
+    let plan = support::plan_from_text(GATLING_CLUSTER_PLAN, dir.path());
+    let bundle = dir.path().join("bundle");
+    perfplan::emit::write_folder(&bundle, &support::folder_files(&plan)).unwrap();
+    let names: Vec<String> = std::fs::read_dir(&bundle)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("serviceaccount-") || n.starts_with("role") || n.contains("api-server")),
+        "{names:?}"
+    );
+    stand_in_cluster_images(&bundle);
+    let (report, code) = run_jittered(&bundle, 5);
+    assert_eq!(
+        job_status(&report, "e2e-gatling-master"),
+        "Complete",
+        "{report:#}"
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let pods = report["pods"].as_array().unwrap();
+    let worker_ips: Vec<&str> = (0..4)
+        .map(|i| {
+            let name = format!("e2e-gatling-worker-{i}");
+            let pod = pods.iter().find(|p| p["name"] == name.as_str()).unwrap();
+            pod["ip"].as_str().unwrap()
+        })
+        .collect();
+    let master = pods
+        .iter()
+        .find(|p| p["controller"]["name"] == "e2e-gatling-master")
+        .unwrap();
+    let log = |container: &str| {
+        let c = master["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == container)
+            .unwrap();
+        assert_eq!(c["exit_codes"], serde_json::json!([0]), "{c:#}");
+        std::fs::read_to_string(c["log"].as_str().unwrap()).unwrap()
+    };
+    let discovery = log("discover-workers");
+    let file = log("gatling-master");
+    let mut sorted = worker_ips.clone();
+    sorted.sort_by_key(|ip| ip.parse::<std::net::Ipv4Addr>().unwrap());
+    eprintln!(
+        "discover-workers:\n{discovery}workers file:\n{file}worker pod IPs by ordinal: {worker_ips:?} \
+         (ordinal order {} address order)",
+        if sorted == worker_ips { "is" } else { "is not" }
+    );
+    assert_eq!(
+        file.lines().collect::<Vec<_>>(),
+        worker_ips,
+        "the workers' IPs in ordinal order"
+    );
+    let init = &master["containers"][0];
+    assert_eq!(
+        (init["name"].as_str(), init["image"].as_str()),
+        (Some("discover-workers"), Some("alpine:3.24.2"))
+    );
+    assert_eq!(
+        master["network_policy_drops"],
+        serde_json::json!([]),
+        "{master:#}"
+    );
+}
+
+/// A bundle through the harness with pods starting up to `jitter_s` apart, no real
+/// tools given (the images are BusyBox and Alpine profiles); the report and exit code.
+fn run_jittered(bundle: &Path, jitter_s: u32) -> (Value, i32) {
+    let _one = support::harness::one_at_a_time();
+    let run_dir = bundle.parent().unwrap().join("run");
+    let out = Command::new("python3")
+        .arg(support::root().join("tests/harness/kubelet.py"))
+        .arg("run")
+        .arg(bundle)
+        .args([
+            "--target",
+            TARGET,
+            "--timeout",
+            "120",
+            "--start-jitter",
+            &jitter_s.to_string(),
+        ])
+        .arg("--run-dir")
+        .arg(&run_dir)
+        .output()
+        .expect("run the harness");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stderr}");
+    let code = out.status.code().unwrap_or(-1);
+    assert_ne!(code, 2, "harness error:\n{stderr}");
+    let report =
+        std::fs::read_to_string(run_dir.join("report.json")).expect("the harness writes report.json");
+    (serde_json::from_str(&report).unwrap(), code)
 }

@@ -491,3 +491,154 @@ fn the_jmeter_controller_reaches_ten_thousand_workers() {
         "the list is what would not fit one argument"
     );
 }
+
+/// The Gatling master's `discover-workers` init container, run by the real `sh` as
+/// the kubelet starts it, with a stub `getent` answering for the cluster DNS.
+struct Discovery {
+    /// The exit status, stderr, and the workers file (if written).
+    ok: bool,
+    stderr: String,
+    workers: Option<String>,
+    /// The getent databases asked, one per call.
+    databases: String,
+}
+
+/// Run `discover-workers` of a 3-worker plan; `answers[i]` is what DNS says for
+/// worker i (an empty answer: it does not resolve), `pod_ip` the master's own.
+fn discover(pod_ip: &str, answers: [&str; 3], timeout_s: &str) -> Discovery {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "tool: gatling\nscript: S.scala\nload: {users: 30, generators: 3, duration: 1m}\n\
+         target: {url: \"https://10.0.0.1\"}\nimage: example.com/gatling-cluster:1.0\n\
+         gatling: {simulationClass: a.S}\n",
+        ("S.scala", "class S\n"),
+    );
+    let master = perfplan::compile(&plan)
+        .manifests
+        .into_iter()
+        .find(|m| m.kind == "Job")
+        .unwrap();
+    let init = &master
+        .value
+        .pointer("/spec/template/spec/initContainers")
+        .unwrap()[0];
+    assert_eq!(init["name"], "discover-workers");
+    let mut env: Vec<(String, String)> = Vec::new();
+    for e in init["env"].as_array().unwrap() {
+        let value = match e.get("value").and_then(Value::as_str) {
+            Some(v) => kubelet_expand(v, &env),
+            None => match e
+                .pointer("/valueFrom/fieldRef/fieldPath")
+                .unwrap()
+                .as_str()
+                .unwrap()
+            {
+                "status.podIP" => pod_ip.to_owned(),
+                path => field(path),
+            },
+        };
+        env.push((e["name"].as_str().unwrap().to_owned(), value));
+    }
+    let found = dir.path().join("discovery");
+    std::fs::create_dir_all(&found).unwrap();
+    let command: Vec<String> = init["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            kubelet_expand(c.as_str().unwrap(), &env)
+                .replace("/etc/perfplan/discovery", found.to_str().unwrap())
+                // The 300 s bound, shortened so a refused answer ends the test quickly
+                // (the message still says 300s).
+                .replace("-ge 300", &format!("-ge {timeout_s}"))
+        })
+        .collect();
+    // A stub getent: the address of each worker's DNS name, as getent prints it
+    // (address first, padded), or "not found" (exit 2) for an empty answer.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let getent = bin.join("getent");
+    std::fs::write(
+        &getent,
+        "#!/bin/sh\nprintf '%s\\n' \"$1\" >>\"$STUB_OUT/databases\"\n\
+         case \"$2\" in\n\
+           hostile-gatling-worker-0.hostile-gatling-worker) a=\"$ANSWER_0\" ;;\n\
+           hostile-gatling-worker-1.hostile-gatling-worker) a=\"$ANSWER_1\" ;;\n\
+           hostile-gatling-worker-2.hostile-gatling-worker) a=\"$ANSWER_2\" ;;\n\
+           *) exit 2 ;;\n\
+         esac\n\
+         [ -n \"$a\" ] || exit 2\n\
+         printf '%-15s STREAM %s\\n%-15s DGRAM  \\n' \"$a\" \"$2\" \"$a\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&getent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new(&command[0])
+        .args(&command[1..])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("STUB_OUT", dir.path())
+        .env("ANSWER_0", answers[0])
+        .env("ANSWER_1", answers[1])
+        .env("ANSWER_2", answers[2])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(!dir.path().join(CANARY).exists(), "a DNS answer was executed");
+    Discovery {
+        ok: out.status.success(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        workers: std::fs::read_to_string(found.join("workers")).ok(),
+        databases: std::fs::read_to_string(dir.path().join("databases")).unwrap_or_default(),
+    }
+}
+
+/// The workers' addresses land in `$WORKERS_FILE` in ordinal order (not in the
+/// order of the addresses), through IPv4 lookups when the master's own address is
+/// IPv4, and IPv6-first lookups when it is IPv6.
+#[test]
+fn gatling_discovery_writes_the_workers_addresses_in_ordinal_order() {
+    let v4 = discover("10.1.2.3", ["10.0.0.30", "10.0.0.20", "10.0.0.10"], "300");
+    assert!(v4.ok, "{}", v4.stderr);
+    assert_eq!(v4.workers.as_deref(), Some("10.0.0.30\n10.0.0.20\n10.0.0.10\n"));
+    assert_eq!(v4.databases, "ahostsv4\nahostsv4\nahostsv4\n");
+    let v6 = discover("fd00::5", ["fd00::30", "fd00::20", "fd00::10"], "300");
+    assert!(v6.ok, "{}", v6.stderr);
+    assert_eq!(v6.workers.as_deref(), Some("fd00::30\nfd00::20\nfd00::10\n"));
+    assert_eq!(v6.databases, "hosts\nhosts\nhosts\n");
+}
+
+/// A worker that does not resolve, or an answer that is not an address (hostile
+/// text from DNS), is waited for, never written or run; at the bound the script
+/// fails naming the missing worker and the `kubectl get pods` to look at.
+#[test]
+fn gatling_discovery_refuses_answers_that_are_not_addresses_and_times_out_clearly() {
+    for answer in [
+        "",
+        "$(touch PWNED)",
+        "`touch PWNED`",
+        "10.0.0.1;touch PWNED",
+        "10.0.0.1/../../x",
+    ] {
+        let d = discover("10.1.2.3", ["10.0.0.30", "10.0.0.20", answer], "1");
+        assert!(!d.ok, "{answer:?} was accepted");
+        assert_eq!(d.workers, None, "{answer:?}");
+        assert!(
+            d.stderr.contains(
+                "gave up after 300s waiting for the DNS names of all 3 Gatling workers: 2 of 3 workers resolve; \
+                 hostile-gatling-worker-2.hostile-gatling-worker does not resolve yet"
+            ),
+            "{}",
+            d.stderr
+        );
+        assert!(
+            d.stderr.contains(
+                "see kubectl get pods --namespace perf --selector app.kubernetes.io/component=worker,\
+                 app.kubernetes.io/instance=hostile,"
+            ),
+            "{}",
+            d.stderr
+        );
+    }
+}

@@ -37,7 +37,10 @@ pub struct Options {
     pub apply: String,
 }
 
-/// The kinds perfplan emits: listed to find objects the plan no longer produces.
+/// The kinds perfplan emits, listed to find objects the plan no longer produces; and
+/// the RBAC kinds that Gatling cluster bundles held before their workers were found
+/// through DNS, so that `diff --cluster` shows such a bundle's leftover discovery
+/// ServiceAccount, Role and RoleBinding as removed.
 const KINDS: [(&str, &str, &str); 9] = [
     ("", "v1", "ServiceAccount"),
     ("rbac.authorization.k8s.io", "v1", "Role"),
@@ -179,30 +182,16 @@ async fn orphans(
     Ok(objects)
 }
 
-/// The manifest moved to `namespace`, as kustomize's `namespace:` moves it: its
-/// own namespace and the namespace of every ServiceAccount subject that was in the
-/// plan's namespace (the Gatling discovery binding), so the binding compared is
-/// the one that lets the moved account read pods. Subjects elsewhere stay.
-///
-/// kustomize (v5.5, `kubectl kustomize`) moves a subject that names a
-/// ServiceAccount of the same kustomization, and any subject named `default`;
-/// perfplan's bindings name only the bundle's own account, in the plan's namespace,
-/// so for a perfplan bundle the two rules agree.
+/// The manifest moved to `namespace`, as kustomize's `namespace:` moves it. (A
+/// bundle holds no RoleBinding, so no subject has a namespace to move with it.)
 pub fn in_namespace(m: &Manifest, namespace: Option<&str>) -> Manifest {
     let mut m = m.clone();
     let Some(ns) = namespace else {
         return m;
     };
-    let from = std::mem::replace(&mut m.namespace, ns.to_owned());
+    m.namespace = ns.to_owned();
     if let Some(meta) = m.value.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.insert("namespace".to_owned(), Value::String(ns.to_owned()));
-    }
-    if let Some(subjects) = m.value.get_mut("subjects").and_then(Value::as_array_mut) {
-        for s in subjects {
-            if s["kind"] == "ServiceAccount" && s["namespace"] == from.as_str() {
-                s["namespace"] = Value::String(ns.to_owned());
-            }
-        }
     }
     m
 }
@@ -271,30 +260,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// `--namespace` moves a binding's subject with its ServiceAccount, as
-    /// kustomize's `namespace:` does, and leaves a subject elsewhere alone.
+    /// `--namespace` moves the object, and only with the option given.
     #[test]
-    fn the_namespace_moves_the_bindings_own_subjects() {
-        let binding = Manifest::from_value(json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-            "metadata": {"name": "b", "namespace": "perf-testing"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"},
-            "subjects": [
-                {"kind": "ServiceAccount", "name": "d", "namespace": "perf-testing"},
-                {"kind": "ServiceAccount", "name": "o", "namespace": "monitoring"},
-                {"kind": "User", "name": "u", "namespace": "perf-testing"},
-            ],
+    fn the_namespace_moves_the_object() {
+        let config = Manifest::from_value(json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "namespace": "perf-testing"},
         }));
-        let moved = in_namespace(&binding, Some("x"));
+        let moved = in_namespace(&config, Some("x"));
         assert_eq!(moved.namespace, "x");
         assert_eq!(moved.value["metadata"]["namespace"], "x");
-        let namespaces: Vec<&str> = moved.value["subjects"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["namespace"].as_str().unwrap())
-            .collect();
-        assert_eq!(namespaces, ["x", "monitoring", "perf-testing"]);
-        assert_eq!(in_namespace(&binding, None), binding);
+        assert_eq!(in_namespace(&config, None), config);
     }
 }

@@ -165,8 +165,6 @@ codes! {
     JMETER_RMI_KEYSTORE = "perfplan::jmeter::rmi_keystore";
     /// A JMeter property name is invalid or reserved by perfplan.
     JMETER_PROPERTY = "perfplan::jmeter::property";
-    /// `gatling.apiServer` holds something other than a CIDR block.
-    GATLING_API_SERVER = "perfplan::gatling::api_server";
     /// A relaxation that only `posture: baseline` allows.
     SECURITY_POSTURE = "perfplan::security::posture";
     /// A plan field the Helm chart has no key for: a warning, an error under `compile --strict`.
@@ -205,8 +203,8 @@ codes! {
     LINT_CAPACITY = "perfplan::lint::capacity", Level::Warning;
     /// A JMeter plan streams metrics but its test plan has no Backend Listener reading perfplan's properties.
     LINT_JMETER_METRICS = "perfplan::lint::jmeter_metrics", Level::Warning;
-    /// Gatling cluster mode without `gatling.apiServer`: the master may reach any address on 443/6443.
-    LINT_API_EGRESS = "perfplan::lint::api_egress", Level::Warning;
+    /// `gatling.apiServer` is set but no longer used: Gatling workers are found through DNS, without the Kubernetes API.
+    LINT_API_SERVER_UNUSED = "perfplan::lint::api_server_unused", Level::Warning;
     /// A `baseline` plan without `resources` runs on the small defaults.
     LINT_RESOURCES = "perfplan::lint::resources", Level::Warning;
     /// The plan sets thresholds but keeps no results for `perfplan report` to judge.

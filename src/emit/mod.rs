@@ -25,9 +25,6 @@ pub struct Manifest {
 impl Manifest {
     pub(crate) fn new(object: &Object) -> Self {
         let value = match object {
-            Object::ServiceAccount(o) => serde_json::to_value(o),
-            Object::Role(o) => serde_json::to_value(o),
-            Object::RoleBinding(o) => serde_json::to_value(o),
             Object::NetworkPolicy(o) => serde_json::to_value(o),
             Object::ConfigMap(o) => serde_json::to_value(o),
             Object::Service(o) => serde_json::to_value(o),

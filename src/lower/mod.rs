@@ -12,9 +12,8 @@ pub mod workload;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ConfigMap, PodSpec, Service, ServiceAccount};
+use k8s_openapi::api::core::v1::{ConfigMap, PodSpec, Service};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
-use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 
 /// The part a pod plays in a test; the value of `app.kubernetes.io/component`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,12 +42,11 @@ impl Component {
     }
 }
 
-/// One Kubernetes object of a topology.
+/// One Kubernetes object of a topology. No RBAC kinds: no tool calls the Kubernetes
+/// API (Gatling's master finds its workers through DNS, like JMeter's controller),
+/// so no bundle holds a ServiceAccount, a Role or a token.
 #[derive(Debug, Clone)]
 pub enum Object {
-    ServiceAccount(ServiceAccount),
-    Role(Role),
-    RoleBinding(RoleBinding),
     NetworkPolicy(NetworkPolicy),
     ConfigMap(ConfigMap),
     Service(Service),
@@ -58,19 +56,16 @@ pub enum Object {
 }
 
 impl Object {
-    /// Install order: identities and policies before anything that uses them, so no
-    /// pod ever runs without its NetworkPolicy; config and Services before the pods
-    /// that mount or resolve them; workers before the controller that waits for them.
+    /// Install order: policies before anything they protect, so no pod ever runs
+    /// without its NetworkPolicy; config and Services before the pods that mount or
+    /// resolve them; workers before the controller that waits for them.
     pub fn install_rank(&self) -> u8 {
         match self {
-            Object::ServiceAccount(_) => 0,
-            Object::Role(_) => 1,
-            Object::RoleBinding(_) => 2,
-            Object::NetworkPolicy(_) => 3,
-            Object::ConfigMap(_) => 4,
-            Object::Service(_) => 5,
-            Object::StatefulSet(_) | Object::Deployment(_) => 6,
-            Object::Job(_) => 7,
+            Object::NetworkPolicy(_) => 0,
+            Object::ConfigMap(_) => 1,
+            Object::Service(_) => 2,
+            Object::StatefulSet(_) | Object::Deployment(_) => 3,
+            Object::Job(_) => 4,
         }
     }
 
@@ -88,9 +83,6 @@ impl Object {
     /// The value of the object's `app.kubernetes.io/component` label.
     pub fn component(&self) -> Option<&str> {
         let meta = match self {
-            Object::ServiceAccount(o) => &o.metadata,
-            Object::Role(o) => &o.metadata,
-            Object::RoleBinding(o) => &o.metadata,
             Object::NetworkPolicy(o) => &o.metadata,
             Object::ConfigMap(o) => &o.metadata,
             Object::Service(o) => &o.metadata,
@@ -132,6 +124,4 @@ pub struct Topology {
     pub metrics_senders: Vec<Component>,
     /// Traffic between the test's own pods.
     pub flows: Vec<Flow>,
-    /// The component (if any) whose init container calls the Kubernetes API.
-    pub api_client: Option<Component>,
 }

@@ -46,7 +46,7 @@ pub struct PlanSpec {
     #[schemars(example = &"checkout-peak")]
     pub name: String,
 
-    /// Namespace the test runs in. The generated NetworkPolicy and RBAC are scoped to it.
+    /// Namespace the test runs in. Every generated object, NetworkPolicies included, lives in it.
     #[serde(default = "default_namespace")]
     #[schemars(
         length(min = 1, max = 63),

@@ -339,7 +339,8 @@ pub struct Metrics {
     #[schemars(length(min = 1, max = 2048), example = &"https://prometheus.example.com/api/v1/write")]
     pub url: String,
     /// Where metrics may go: egress rules of the generators' NetworkPolicy, like
-    /// `target.allow`. An IP-literal URL host is allowed on its own.
+    /// `target.allow`; `ports` default to the URL's port (2003 for `graphite`). An
+    /// IP-literal URL host is allowed on its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 64))]
     pub allow: Vec<super::AllowRule>,

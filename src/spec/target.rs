@@ -22,7 +22,9 @@ pub struct Target {
 }
 
 /// One egress destination: an IP block, or in-cluster pods chosen by namespace and/or
-/// pod selectors. Ports default to the URL's port.
+/// pod selectors. The same rule serves every list of destinations (`target.allow`,
+/// `dns.allow`, a metrics endpoint's `allow`), so its words name no one purpose; each
+/// list says what its ports default to.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AllowRule {
@@ -44,16 +46,17 @@ pub struct AllowRule {
     )]
     pub namespace: Option<String>,
 
-    /// Namespaces whose pods may receive load.
+    /// Namespaces whose pods may be reached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace_selector: Option<LabelSelector>,
 
-    /// Pods that may receive load (in the test's namespace unless a namespace is named).
+    /// Pods that may be reached (in the test's namespace unless a namespace is named).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_selector: Option<LabelSelector>,
 
-    /// TCP ports that may receive load. Default: the URL's port (443 for https/wss,
-    /// 80 for http/ws).
+    /// Ports that may be reached. Default: the URL's port in `target.allow` and
+    /// `metrics.allow` (443 for https/wss, 80 for http/ws, 2003 for graphite); 53 in
+    /// `dns.allow`, where each port is allowed over UDP and TCP.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 64))]
     pub ports: Vec<Port>,

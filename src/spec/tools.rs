@@ -88,22 +88,22 @@ pub struct GatlingOptions {
     pub simulation_class: Option<String>,
 
     /// `cluster` (default): Akka master + worker StatefulSet, for images that implement
-    /// Gatling clustering. `independent`: an Indexed Job of stock Gatling pods, each
-    /// running its exact share of the injection profile; no RBAC.
+    /// Gatling clustering; the master finds the workers through DNS. `independent`: an
+    /// Indexed Job of stock Gatling pods, each running its exact share of the injection
+    /// profile.
     #[serde(default)]
     pub mode: GatlingMode,
 
-    /// The Kubernetes API server's addresses, as CIDRs, for the master's worker
-    /// discovery (cluster mode): the `kubernetes` Service's cluster IP and the API
-    /// server endpoints behind it (`kubectl get service,endpoints kubernetes -n default`;
-    /// NetworkPolicy implementations may see either). Without it the master may open
-    /// 443 and 6443 to any address (a warning).
+    /// No longer used, and may be removed (a warning says so): the master's worker
+    /// discovery once listed pods through the Kubernetes API at these addresses; it now
+    /// resolves the workers' DNS names and reaches no API server. Still accepted, so
+    /// plans written for it keep validating.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 16), inner(length(min = 1, max = 64)), example = &["10.96.0.1/32", "172.20.0.10/32"])]
+    #[schemars(length(max = 16), inner(length(min = 1, max = 64)), extend("deprecated" = true))]
     pub api_server: Vec<String>,
 
-    /// Image with `kubectl` and `sh` for the master's worker-discovery init container
-    /// (cluster mode).
+    /// Image with `sh`, `getent` and `awk` for the master's worker-discovery init
+    /// container (cluster mode); default `alpine:3.24.2`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 512))]
     pub discovery_image: Option<String>,

@@ -2,12 +2,12 @@
 //!
 //! `cluster` (the seed's Akka model, for images that implement it): workers are a
 //! StatefulSet with Akka remoting on 2552 behind a headless Service; the master is a
-//! Job whose init container lists the workers' pod IPs with `kubectl get pods` into
-//! a shared volume, which needs a ServiceAccount with get/list on pods. The API token
-//! is mounted into that init container only.
+//! Job whose init container resolves each worker's DNS name (`<set>-<i>.<service>`)
+//! and writes the pod IPs, in ordinal order, into a shared volume. Like the JMeter
+//! controller, it needs no Kubernetes API access: no RBAC, no token, no API egress.
 //!
 //! `independent` (stock Gatling images): an Indexed Job whose pod `i` runs its exact
-//! share of the injection profile with `gatling.sh`; no coordination, no RBAC.
+//! share of the injection profile with `gatling.sh`; no coordination.
 //!
 //! Either way each generator's share reaches the simulation as Java system
 //! properties (`-Dusers`, `-Drampup`, …) through `JAVA_TOOL_OPTIONS`, which the JVM
@@ -19,12 +19,7 @@ use crate::model::{LoadModel, Plan};
 use crate::spec::GatlingMode;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{
-    ConfigMapProjection, Container, DownwardAPIProjection, DownwardAPIVolumeFile, EnvVar, KeyToPath,
-    ObjectFieldSelector, PodSpec, ProjectedVolumeSource, ServiceAccount, ServiceAccountTokenProjection,
-    Volume, VolumeProjection,
-};
-use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, Volume};
 
 /// How the generators start together, for `perfplan explain`.
 pub fn start_barrier(plan: &Plan, mode: GatlingMode) -> String {
@@ -36,8 +31,8 @@ pub fn start_barrier(plan: &Plan, mode: GatlingMode) -> String {
             shell::WAIT_TIMEOUT_SECS
         ),
         GatlingMode::Cluster => format!(
-            "the master's init container lists the {n} workers' pod IPs through the Kubernetes API (up to {}s); \
-             the master image then drives them over Akka on port {AKKA_PORT}",
+            "the master's init container waits until all {n} workers' DNS names resolve (every 2s, up to {}s) \
+             and hands their pod IPs to the master image, which drives them over Akka on port {AKKA_PORT}",
             shell::WAIT_TIMEOUT_SECS
         ),
     }
@@ -47,8 +42,6 @@ pub const AKKA_PORT: u16 = 2552;
 /// Where the discovery init container writes the worker IPs, one per line.
 const DISCOVERY_DIR: &str = "/etc/perfplan/discovery";
 const DISCOVERY_VOLUME: &str = "discovery";
-const TOKEN_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
-const TOKEN_VOLUME: &str = "kube-api-access";
 
 pub fn lower(plan: &Plan, mode: GatlingMode) -> Topology {
     match mode {
@@ -58,15 +51,14 @@ pub fn lower(plan: &Plan, mode: GatlingMode) -> Topology {
 }
 
 fn cluster(plan: &Plan) -> Topology {
-    let discovery = meta::names(plan).object("discovery");
-    let mut objects = rbac(plan, &discovery);
+    let mut objects = Vec::new();
     objects.extend(pod::script_config_map(plan).map(Object::ConfigMap));
     objects.push(Object::Service(workload::worker_service(
         plan,
         &[("akka", AKKA_PORT)],
     )));
     objects.push(Object::StatefulSet(workers(plan)));
-    objects.push(Object::Job(master(plan, &discovery)));
+    objects.push(Object::Job(master(plan)));
     Topology {
         objects,
         load_generators: vec![Component::Worker],
@@ -85,7 +77,6 @@ fn cluster(plan: &Plan) -> Topology {
                 why: "Akka remoting: workers report back to the master",
             },
         ],
-        api_client: Some(Component::Master),
     }
 }
 
@@ -104,44 +95,7 @@ fn independent(plan: &Plan) -> Topology {
         load_generators: vec![Component::Runner],
         metrics_senders: vec![Component::Runner],
         flows: Vec::new(),
-        api_client: None,
     }
-}
-
-/// ServiceAccount, Role (get and list pods, this namespace only) and RoleBinding for
-/// the master's worker discovery. The account itself never automounts its token.
-fn rbac(plan: &Plan, name: &str) -> Vec<Object> {
-    let meta = || meta::object(plan, name.to_owned(), Some(Component::Master));
-    vec![
-        Object::ServiceAccount(ServiceAccount {
-            metadata: meta(),
-            automount_service_account_token: Some(false),
-            ..Default::default()
-        }),
-        Object::Role(Role {
-            metadata: meta(),
-            rules: Some(vec![PolicyRule {
-                api_groups: Some(vec![String::new()]),
-                resources: Some(vec!["pods".to_owned()]),
-                verbs: vec!["get".to_owned(), "list".to_owned()],
-                ..Default::default()
-            }]),
-        }),
-        Object::RoleBinding(RoleBinding {
-            metadata: meta(),
-            role_ref: RoleRef {
-                api_group: "rbac.authorization.k8s.io".to_owned(),
-                kind: "Role".to_owned(),
-                name: name.to_owned(),
-            },
-            subjects: Some(vec![Subject {
-                kind: "ServiceAccount".to_owned(),
-                name: name.to_owned(),
-                namespace: Some(plan.namespace.clone()),
-                api_group: None,
-            }]),
-        }),
-    ]
 }
 
 fn workers(plan: &Plan) -> StatefulSet {
@@ -171,58 +125,25 @@ fn workers(plan: &Plan) -> StatefulSet {
     workload::worker_set(plan, splits.annotation(plan), spec)
 }
 
-fn master(plan: &Plan, account: &str) -> Job {
+fn master(plan: &Plan) -> Job {
     let splits = Splits::of(plan);
     let n = plan.load.generators;
-    let check = format!(
-        "  ok=0\n\
-         \x20 if kubectl get pods --namespace \"$POD_NAMESPACE\" --selector \"$WORKER_SELECTOR\" \\\n\
-         \x20     --field-selector status.phase=Running --request-timeout 10s \\\n\
-         \x20     -o jsonpath='{{range .items[*]}}{{.metadata.name}}{{\" \"}}{{.status.podIP}}{{\"\\n\"}}{{end}}' \\\n\
-         \x20     >{tmp}/pods 2>{tmp}/kubectl.err; then\n\
-         \x20   awk 'NF == 2 {{ i = $1; sub(/.*-/, \"\", i); print i, $2 }}' {tmp}/pods | sort -n >{tmp}/ready\n\
-         \x20   count=$(wc -l <{tmp}/ready | tr -d ' ')\n\
-         \x20   status=\"$count of $GENERATORS workers are Running with an IP\"\n\
-         \x20   if [ \"$count\" -ge \"$GENERATORS\" ]; then ok=1; fi\n\
-         \x20 else\n\
-         \x20   status=\"kubectl failed: $(tail -n 1 {tmp}/kubectl.err)\"\n\
-         \x20 fi\n",
-        tmp = pod::TMP_DIR,
-    );
-    let discover = format!(
-        "set -eu\n{wait}\
-         cut -d ' ' -f 2 {tmp}/ready | head -n \"$GENERATORS\" >{DISCOVERY_DIR}/workers\n\
-         echo \"perfplan: found all $GENERATORS Gatling workers\"\n",
-        wait = shell::bounded_wait(
-            "$GENERATORS Gatling workers to be Running with an IP",
-            shell::WAIT_TIMEOUT_SECS,
-            &check,
-            "see kubectl get pods --namespace $POD_NAMESPACE --selector $WORKER_SELECTOR",
-        ),
-        tmp = pod::TMP_DIR,
-    );
-    let discovery_image = plan
-        .gatling
-        .as_ref()
-        .map_or(crate::model::DEFAULT_DISCOVERY_IMAGE, |g| {
-            g.discovery_image.as_str()
-        });
+    let set = meta::names(plan).object(Component::Worker.as_str());
     let init = Container {
         name: "discover-workers".to_owned(),
-        image: Some(discovery_image.to_owned()),
-        command: Some(shell::command("discover-workers", discover)),
+        image: Some(discovery_image(plan).to_owned()),
+        command: Some(shell::command("discover-workers", discovery_script())),
         env: Some(vec![
+            // The master's own address: its family is the one Akka listens on.
+            pod::env_field("POD_IP", "status.podIP"),
             pod::env_field("POD_NAMESPACE", "metadata.namespace"),
             pod::env("GENERATORS", n.to_string()),
+            // The headless Service has the StatefulSet's name.
+            pod::env("WORKER_SET", &set),
+            pod::env("WORKER_SERVICE", &set),
             pod::env("WORKER_SELECTOR", meta::selector_text(plan, Component::Worker)),
-            // kubectl caches API discovery under $HOME; the root filesystem is read-only.
-            pod::env("HOME", pod::TMP_DIR),
         ]),
-        volume_mounts: Some(vec![
-            pod::mount(pod::TMP_VOLUME, pod::TMP_DIR, false),
-            pod::mount(DISCOVERY_VOLUME, DISCOVERY_DIR, false),
-            pod::mount(TOKEN_VOLUME, TOKEN_DIR, true),
-        ]),
+        volume_mounts: Some(vec![pod::mount(DISCOVERY_VOLUME, DISCOVERY_DIR, false)]),
         ..Default::default()
     };
     let mut env = vec![
@@ -248,9 +169,7 @@ fn master(plan: &Plan, account: &str) -> Job {
     };
     let mut volumes = base_volumes(plan);
     volumes.push(pod::empty_dir(DISCOVERY_VOLUME));
-    volumes.push(api_token_volume());
     let spec = PodSpec {
-        service_account_name: Some(account.to_owned()),
         init_containers: Some(vec![init]),
         containers: vec![main],
         volumes: Some(volumes),
@@ -259,52 +178,58 @@ fn master(plan: &Plan, account: &str) -> Job {
     workload::run_once(plan, Component::Master, spec)
 }
 
-/// The token, CA and namespace kubectl reads in-cluster: what the automounted
-/// volume would hold, but mounted into the discovery init container only.
-fn api_token_volume() -> Volume {
-    Volume {
-        name: TOKEN_VOLUME.to_owned(),
-        projected: Some(ProjectedVolumeSource {
-            default_mode: Some(0o440),
-            sources: Some(vec![
-                VolumeProjection {
-                    service_account_token: Some(ServiceAccountTokenProjection {
-                        path: "token".to_owned(),
-                        // The shortest lifetime Kubernetes allows.
-                        expiration_seconds: Some(600),
-                        audience: None,
-                    }),
-                    ..Default::default()
-                },
-                VolumeProjection {
-                    config_map: Some(ConfigMapProjection {
-                        name: "kube-root-ca.crt".to_owned(),
-                        items: Some(vec![KeyToPath {
-                            key: "ca.crt".to_owned(),
-                            path: "ca.crt".to_owned(),
-                            mode: None,
-                        }]),
-                        optional: None,
-                    }),
-                    ..Default::default()
-                },
-                VolumeProjection {
-                    downward_api: Some(DownwardAPIProjection {
-                        items: Some(vec![DownwardAPIVolumeFile {
-                            path: "namespace".to_owned(),
-                            field_ref: Some(ObjectFieldSelector {
-                                api_version: None,
-                                field_path: "metadata.namespace".to_owned(),
-                            }),
-                            ..Default::default()
-                        }]),
-                    }),
-                    ..Default::default()
-                },
-            ]),
-        }),
-        ..Default::default()
-    }
+/// `gatling.discoveryImage`, else [`crate::model::DEFAULT_DISCOVERY_IMAGE`].
+fn discovery_image(plan: &Plan) -> &str {
+    plan.gatling
+        .as_ref()
+        .map_or(crate::model::DEFAULT_DISCOVERY_IMAGE, |g| {
+            g.discovery_image.as_str()
+        })
+}
+
+/// The `discover-workers` script: wait until every worker's DNS name
+/// `$WORKER_SET-<i>.$WORKER_SERVICE` resolves (the headless Service publishes a
+/// worker as soon as it has an IP, `publishNotReadyAddresses`), then write the
+/// addresses, one per line in ordinal order, to `$WORKERS_FILE`. No API access.
+///
+/// Each worker's Akka listens on its `status.podIP`, the pod's primary address, so
+/// in a dual-stack cluster the file must hold that family: the one of the master's
+/// own `status.podIP` (pods get their families in the cluster's order). `getent
+/// ahostsv4` asks getaddrinfo for IPv4 only; `getent hosts` asks for IPv6 first
+/// (Alpine's musl-utils getent.c `hosts()`: `gethostbyname2(AF_INET6)`, then
+/// `AF_INET`; glibc's getent alike). Both print the address as the first field. An
+/// answer that is not made of address characters is refused, so nothing but
+/// addresses reaches the master.
+fn discovery_script() -> String {
+    let check = "  ok=1; status=\"\"; i=0\n\
+         \x20 : >\"$partial\"\n\
+         \x20 while [ \"$i\" -lt \"$GENERATORS\" ]; do\n\
+         \x20   host=\"$WORKER_SET-$i.$WORKER_SERVICE\"\n\
+         \x20   ip=$(getent \"$database\" \"$host\" 2>/dev/null | awk 'NR == 1 { print $1 }') || ip=\"\"\n\
+         \x20   case \"$ip\" in\n\
+         \x20     ''|*[!0-9A-Fa-f.:]*)\n\
+         \x20       ok=0; status=\"$i of $GENERATORS workers resolve; $host does not resolve yet\"; break ;;\n\
+         \x20   esac\n\
+         \x20   echo \"$ip\" >>\"$partial\"\n\
+         \x20   i=$((i + 1))\n\
+         \x20 done\n";
+    format!(
+        "set -eu\n\
+         case \"$POD_IP\" in\n\
+         \x20 *:*) database=hosts ;;\n\
+         \x20 *) database=ahostsv4 ;;\n\
+         esac\n\
+         partial={DISCOVERY_DIR}/workers.partial\n\
+         {wait}\
+         mv \"$partial\" {DISCOVERY_DIR}/workers\n\
+         echo \"perfplan: found all $GENERATORS Gatling workers:\" $(cat {DISCOVERY_DIR}/workers)\n",
+        wait = shell::bounded_wait(
+            "the DNS names of all $GENERATORS Gatling workers",
+            shell::WAIT_TIMEOUT_SECS,
+            check,
+            "see kubectl get pods --namespace $POD_NAMESPACE --selector $WORKER_SELECTOR",
+        ),
+    )
 }
 
 fn runners(plan: &Plan) -> Job {

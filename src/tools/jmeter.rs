@@ -73,7 +73,6 @@ pub fn lower(plan: &Plan) -> Topology {
                 why: "RMI: workers send samples back to the controller (client.rmi.localport)",
             },
         ],
-        api_client: None,
     }
 }
 

@@ -61,7 +61,6 @@ pub fn lower(plan: &Plan, workload: K6Workload) -> Topology {
         load_generators: vec![Component::Runner],
         metrics_senders: vec![Component::Runner],
         flows,
-        api_client: None,
     }
 }
 

@@ -68,7 +68,8 @@ pub fn validate(source: &Source) -> Result<Validated, Report> {
     if let Some(plan) = &plan {
         let lints = crate::lint::lint(plan)
             .into_iter()
-            .chain(crate::lint::baseline_without_resources(&spec, plan));
+            .chain(crate::lint::baseline_without_resources(&spec, plan))
+            .chain(crate::lint::unused_api_server(&spec));
         for l in lints {
             let span = ctx.span(&l.path);
             ctx.push(

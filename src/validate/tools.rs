@@ -146,37 +146,10 @@ pub(super) fn gatling(ctx: &mut Ctx, spec: &PlanSpec) -> Option<model::GatlingOp
         );
     }
     cluster_image(ctx, spec, &options);
-    let api_server = api_server(ctx, &options.api_server);
     Some(model::GatlingOptions {
         simulation_class: class?,
         discovery_image: discovery?,
-        api_server: api_server?,
     })
-}
-
-/// `gatling.apiServer`: CIDR blocks without host bits.
-fn api_server(ctx: &mut Ctx, cidrs: &[String]) -> Option<Vec<ipnet::IpNet>> {
-    let mut out = Vec::new();
-    for (i, text) in cidrs.iter().enumerate() {
-        let problem = match text.parse::<ipnet::IpNet>() {
-            Ok(net) if net == net.trunc() => {
-                out.push(net);
-                continue;
-            }
-            Ok(net) => format!("`{text}` has host bits set: as a block it is `{}`", net.trunc()),
-            Err(_) => format!("`{text}` is not a CIDR block"),
-        };
-        ctx.push(
-            Diagnostic::error(
-                codes::GATLING_API_SERVER,
-                ctx.span(&["gatling", "apiServer", &i.to_string()]),
-                problem,
-            )
-            .label("invalid CIDR")
-            .help("write each API server address as a block, e.g. `10.96.0.1/32`"),
-        );
-    }
-    (out.len() == cidrs.len()).then_some(out)
 }
 
 /// Open-source Gatling has no cluster mode; the default (stock) image cannot run it.

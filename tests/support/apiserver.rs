@@ -61,7 +61,12 @@ impl ApiServer {
             ])
             .arg("-D")
             .arg(&headers)
-            .args(["--data-binary", &body.to_string()])
+            // No body for `Value::Null` (a GET): the server's HTTP/2 refuses one there.
+            .args(if body.is_null() {
+                vec![]
+            } else {
+                vec!["--data-binary".to_owned(), body.to_string()]
+            })
             .arg(format!("{}{path}", self.url))
             .output()
             .expect("run curl");

@@ -25,6 +25,13 @@ fn machine_lock() -> File {
     file
 }
 
+/// Hold this for the length of a harness run: one run at a time, within the test binary
+/// ([`HARNESS`]) and across test binaries ([`machine_lock`]).
+pub fn one_at_a_time() -> (std::sync::MutexGuard<'static, ()>, File) {
+    let one = HARNESS.lock().unwrap_or_else(|e| e.into_inner());
+    (one, machine_lock())
+}
+
 /// The target every plan aims at, as the harness serves it.
 pub const TARGET: &str = "target.test=127.77.2.1:8080";
 
@@ -74,8 +81,7 @@ pub fn run_in(
     objects: &[&Path],
     targets: &[&str],
 ) -> (Value, i32) {
-    let _one = HARNESS.lock().unwrap_or_else(|e| e.into_inner());
-    let _machine = machine_lock();
+    let _one = one_at_a_time();
     let mut cmd = Command::new("python3");
     cmd.arg(super::root().join("tests/harness/kubelet.py"))
         .arg("run")

@@ -319,24 +319,10 @@ pub fn needed(
             from == metrics_sender(plan.shape)
                 && egress_matches(&m.egress, &plan.namespace, to, port, protocol)
         });
-    // The Gatling master's discovery lists pods through the API server on 443 or 6443:
-    // at the addresses the plan names in `gatling.apiServer`, or, without them, at any
-    // destination outside the test's own pods (what the `lint::api_egress` warning says).
-    let api_server = plan
-        .gatling
-        .as_ref()
-        .map(|g| g.api_server.as_slice())
-        .unwrap_or_default();
-    let api = to_component.is_none()
-        && plan.shape == Shape::Gatling(GatlingMode::Cluster)
-        && from == "master"
-        && protocol == "TCP"
-        && [443, 6443].contains(&port)
-        && (api_server.is_empty()
-            || api_server
-                .iter()
-                .any(|c| matches!(to, Endpoint::Ip(ip) if c.contains(ip))));
-    tool || dns || load || metrics || api
+    // Nothing else: no pod needs the Kubernetes API (the Gatling master finds its
+    // workers through DNS), so the API server's address (10.96.0.1 in the universe,
+    // on 443 and 6443) must be unreachable from every pod.
+    tool || dns || load || metrics
 }
 
 // ---- the universe ----
@@ -395,12 +381,9 @@ pub fn others(plan: &Plan) -> Vec<Endpoint> {
         ),
         Endpoint::Ip("169.254.169.254".parse().unwrap()),
         Endpoint::Ip("203.0.113.7".parse().unwrap()),
+        // The `kubernetes` Service's usual cluster IP: nothing may reach it.
         Endpoint::Ip("10.96.0.1".parse().unwrap()),
     ];
-    for net in plan.gatling.iter().flat_map(|g| &g.api_server) {
-        out.push(Endpoint::Ip(net.addr()));
-        out.push(Endpoint::Ip(just_after(net)));
-    }
     let egress = plan
         .target
         .egress

@@ -151,7 +151,7 @@ pub fn perfplan_violations(pod: &Value) -> Vec<String> {
             .into_iter()
             .flatten()
             .any(|m| m["mountPath"] == "/var/run/secrets/kubernetes.io/serviceaccount");
-        if mounts_token && name != "discover-workers" {
+        if mounts_token {
             v.push(format!("container {name} mounts a service account token"));
         }
     }
