@@ -8,38 +8,19 @@
 //! Needs root (namespaces) and the registries (the first run installs the tools into
 //! `~/.cache/perfplan`); a missing prerequisite fails the test with the reason, it is
 //! never skipped.
+//!
+//! The example plans of `plans/`, run as written, are in `tests/real_examples.rs`; the
+//! helpers both use are in `tests/support/harness.rs`.
 
 mod support;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
-
-/// One harness run at a time: runs share the target's address and the CPU.
-static HARNESS: Mutex<()> = Mutex::new(());
-
-/// The target every plan aims at, as the harness serves it.
-const TARGET: &str = "target.test=127.77.2.1:8080";
-
-/// `NAME=PATH` lines of `tools/real-tools.sh TOOL`, installing on first use.
-fn real_tools(tool: &str) -> Vec<(String, String)> {
-    let out = Command::new(support::root().join("tools/real-tools.sh"))
-        .arg(tool)
-        .output()
-        .expect("run tools/real-tools.sh");
-    assert!(
-        out.status.success(),
-        "tools/real-tools.sh {tool} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-}
+use support::harness::{
+    TARGET, assert_paced, edit, example_script, find_text, job_status, per_client, per_generator, real_tools,
+    report, report_counts, results_claim, run, run_with, target,
+};
 
 /// A plan (text, with `scripts/e2e.js` beside it) compiled into a bundle folder.
 fn bundle(dir: &Path, plan: &str, script: &str) -> PathBuf {
@@ -49,77 +30,6 @@ fn bundle(dir: &Path, plan: &str, script: &str) -> PathBuf {
     let out = dir.join("bundle");
     perfplan::emit::write_folder(&out, &support::folder_files(&plan)).unwrap();
     out
-}
-
-/// Run a bundle through the harness; the parsed report and the harness's exit code.
-fn run(bundle: &Path, tools: &[(String, String)], timeout_s: u32) -> (Value, i32) {
-    run_with(bundle, tools, timeout_s, &[])
-}
-
-/// [`run`], with objects the user creates beside the bundle (a Secret, say).
-fn run_with(bundle: &Path, tools: &[(String, String)], timeout_s: u32, objects: &[&Path]) -> (Value, i32) {
-    let _one = HARNESS.lock().unwrap_or_else(|e| e.into_inner());
-    let run_dir = bundle.parent().unwrap().join("run");
-    let mut cmd = Command::new("python3");
-    cmd.arg(support::root().join("tests/harness/kubelet.py"))
-        .arg("run")
-        .arg(bundle)
-        .args(["--target", TARGET, "--timeout", &timeout_s.to_string()])
-        .arg("--run-dir")
-        .arg(&run_dir);
-    for object in objects {
-        cmd.arg("--object").arg(object);
-    }
-    for (name, path) in tools {
-        let tool = match name.as_str() {
-            "K6_BIN" => "k6",
-            "JMETER_HOME" => "jmeter_home",
-            "GATLING_HOME" => "gatling_home",
-            "JAVA_HOME" => "java_home",
-            _ => continue,
-        };
-        cmd.args(["--tool", &format!("{tool}={path}")]);
-    }
-    let out = cmd.output().expect("run the harness");
-    let code = out.status.code().unwrap_or(-1);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    eprintln!("{stderr}");
-    assert_ne!(code, 2, "harness error:\n{stderr}");
-    let report =
-        std::fs::read_to_string(run_dir.join("report.json")).expect("the harness writes report.json");
-    (serde_json::from_str(&report).unwrap(), code)
-}
-
-/// A Job's final condition in the report: `Complete` or `Failed`.
-fn job_status<'a>(report: &'a Value, job: &str) -> &'a str {
-    report["jobs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|j| j["name"] == job)
-        .and_then(|j| j["condition"].as_str())
-        .unwrap_or_else(|| panic!("no finished job {job} in {:#}", report["jobs"]))
-}
-
-fn target(report: &Value) -> &Value {
-    &report["targets"]["target.test"]
-}
-
-/// Per generator index (`gen` in each request): (distinct VUs, requests).
-fn per_generator(report: &Value) -> Vec<(u64, u64)> {
-    let by_gen = target(report)["by_gen"].as_object().expect("requests carry gen=");
-    let mut out: Vec<(usize, u64, u64)> = by_gen
-        .iter()
-        .map(|(g, v)| {
-            (
-                g.parse().unwrap(),
-                v["vus"].as_u64().unwrap(),
-                v["requests"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    out.sort();
-    out.into_iter().map(|(_, vus, req)| (vus, req)).collect()
 }
 
 /// A k6 script whose every request names its runner, VU and iteration.
@@ -224,13 +134,6 @@ fn the_harness_fails_a_pod_that_writes_to_its_root() {
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(job_status(&report, "e2e-k6-runner"), "Failed");
     assert!(!Path::new("/perfplan-was-here").exists());
-}
-
-/// Replace `old` (which must be there) in a bundle file.
-fn edit(file: &Path, old: &str, new: &str) {
-    let text = std::fs::read_to_string(file).unwrap();
-    assert!(text.contains(old), "{} lacks {old:?}:\n{text}", file.display());
-    std::fs::write(file, text.replacen(old, new, 1)).unwrap();
 }
 
 /// A JMeter test plan that runs each thread 3 times, every request naming its worker
@@ -516,56 +419,6 @@ fn jmeter_metrics_are_sent_by_the_controller() {
     assert!(leaks.is_empty(), "the metrics token appears in {leaks:?}");
 }
 
-/// Every file under `dir` (links not followed) whose bytes contain `needle`.
-fn find_text(dir: &Path, needle: &str, out: &mut Vec<String>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        let Ok(kind) = entry.file_type() else { continue };
-        if kind.is_dir() {
-            find_text(&path, needle, out);
-        } else if kind.is_file()
-            && std::fs::read(&path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
-        {
-            out.push(path.display().to_string());
-        }
-    }
-}
-
-/// An example plan's script, as written in `plans/scripts/`, copied beside a test plan.
-fn example_script(dir: &Path, name: &str) {
-    std::fs::create_dir_all(dir.join("scripts")).unwrap();
-    std::fs::copy(
-        support::root().join("plans/scripts").join(name),
-        dir.join("scripts").join(name),
-    )
-    .unwrap();
-}
-
-/// Requests the target counted per client (each pod has its own address), sorted.
-fn per_client(report: &Value) -> Vec<u64> {
-    let mut counts: Vec<u64> = target(report)["by_client"]
-        .as_object()
-        .expect("per-client counts")
-        .values()
-        .map(|c| c["requests"].as_u64().unwrap())
-        .collect();
-    counts.sort_unstable();
-    counts
-}
-
-/// Arrivals counted at the target: within 10 % of the plan's per generator (unpaced
-/// threads would send thousands; JMeter's timer was seen sending 52 of 50, the
-/// generators' clocks start a little apart from the target's count).
-fn assert_paced(tool: &str, counts: &[u64], per_generator: u64) {
-    eprintln!("{tool}: requests per generator {counts:?}, expected {per_generator} each");
-    for &c in counts {
-        assert!(
-            c * 10 <= per_generator * 11 && c * 10 >= per_generator * 9,
-            "{tool}: {counts:?} requests per generator, expected {per_generator} each"
-        );
-    }
-}
-
 /// The JMeter arrival-rate example as written (`plans/scripts/login-rate.jmx`, the
 /// stock Precise Throughput Timer reading `rate` and `rate.unit`): 10 arrivals/s over
 /// 2 workers for 10 s is 50 requests from each worker, not what 10 unpaced threads
@@ -625,46 +478,6 @@ fn gatling_arrival_rate_is_paced_by_the_example_simulation() {
     let counts = per_client(&report);
     assert_eq!(counts.len(), 2, "both runners send: {counts:?}");
     assert_paced("gatling", &counts, 50);
-}
-
-/// A claim the user creates beside the bundle (the harness keeps it as a folder
-/// under `run/pvc/<namespace>_<name>/`, each pod writing to its own subfolder).
-const RESULTS_CLAIM: &str = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: perf-results\n  \
-namespace: perf-testing\nspec:\n  accessModes: [ReadWriteMany]\n  resources:\n    requests:\n      storage: 1Gi\n";
-
-/// The claim's manifest written beside the bundle, for `run_with`.
-fn results_claim(dir: &Path) -> PathBuf {
-    let path = dir.join("claim.yaml");
-    std::fs::write(&path, RESULTS_CLAIM).unwrap();
-    path
-}
-
-/// `perfplan report RESULTS --plan PLAN --output json [extra…]`: exit code and JSON.
-fn report(results: &Path, plan: &Path, extra: &[&str]) -> (i32, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_perfplan"))
-        .arg("report")
-        .arg(results)
-        .arg("--plan")
-        .arg(plan)
-        .args(["--output", "json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.code().unwrap_or(-1), json)
-}
-
-/// Requests per generator in a report's JSON, sorted.
-fn report_counts(json: &Value) -> Vec<u64> {
-    let mut counts: Vec<u64> = json["generators"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no generators in {json:#}"))
-        .iter()
-        .map(|g| g["requests"].as_u64().unwrap())
-        .collect();
-    counts.sort_unstable();
-    counts
 }
 
 /// The whole path of a verdict with the real k6: 2 runners write their samples to
@@ -756,161 +569,6 @@ fn report_splits_the_jmeter_controllers_results_per_worker() {
     eprintln!("jmeter report: {:?} requests per worker", report_counts(&json));
     assert_eq!(report_counts(&json), [6, 9], "worker 1 sent 6, worker 0 sent 9");
     assert_eq!(json["summary"]["requests"].as_u64(), Some(15));
-}
-
-/// An example plan as written, scripts and all, with only its scale and target
-/// changed for a run on this machine (each edit must apply) and, with `drop_from`,
-/// everything from that key on left out; compiled into `dir/bundle`. Returns the
-/// plan's path.
-fn example_as_written(dir: &Path, name: &str, edits: &[(&str, &str)], drop_from: Option<&str>) -> PathBuf {
-    std::fs::create_dir_all(dir.join("scripts")).unwrap();
-    for entry in std::fs::read_dir(support::root().join("plans/scripts")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.join("scripts").join(path.file_name().unwrap())).unwrap();
-    }
-    let mut text =
-        std::fs::read_to_string(support::root().join("plans").join(format!("{name}.yaml"))).unwrap();
-    for (old, new) in edits {
-        assert!(text.contains(old), "{name}.yaml no longer holds {old:?}");
-        text = text.replacen(old, new, 1);
-    }
-    if let Some(key) = drop_from {
-        let cut = text
-            .find(key)
-            .unwrap_or_else(|| panic!("{name}.yaml no longer holds {key:?}"));
-        text.truncate(cut);
-    }
-    let path = dir.join("plan.yaml");
-    std::fs::write(&path, &text).unwrap();
-    let plan = support::plan_from_text(&text, dir);
-    perfplan::emit::write_folder(&dir.join("bundle"), &support::folder_files(&plan)).unwrap();
-    path
-}
-
-/// The edits that point an example at the harness's target.
-const LOCAL_TARGET: [(&str, &str); 2] = [
-    (
-        "url: https://shop.staging.example.com",
-        "url: http://target.test:8080",
-    ),
-    ("cidr: 10.20.0.0/16", "cidr: 127.77.2.1/32"),
-];
-
-/// Run an example's bundle (from [`example_as_written`]) with the results claim:
-/// `job` completes, each of `generators` generators sends, and `perfplan report`
-/// over the claim passes the plan's thresholds counting exactly what each generator
-/// sent to the target.
-fn run_example_and_report(
-    dir: &Path,
-    plan: &Path,
-    tools: &[(String, String)],
-    timeout_s: u32,
-    job: &str,
-    generators: usize,
-) {
-    let (run_report, code) = run_with(&dir.join("bundle"), tools, timeout_s, &[&results_claim(dir)]);
-    assert_eq!(job_status(&run_report, job), "Complete", "{run_report:#}");
-    assert_eq!(code, 0, "{run_report:#}");
-    let counts = per_client(&run_report);
-    assert_eq!(counts.len(), generators, "every generator sends: {counts:?}");
-    let (code, json) = report(&dir.join("run/pvc/perf-testing_perf-results"), plan, &[]);
-    eprintln!(
-        "{job}: {counts:?} at the target, {:?} in the report",
-        report_counts(&json)
-    );
-    assert_eq!(code, 0, "{json:#}");
-    assert_eq!(
-        report_counts(&json),
-        counts,
-        "the report counts what each generator sent"
-    );
-}
-
-/// `plans/k6-basic.yaml` as written (its `checkout.js`, the Indexed Job, the starter),
-/// scaled to 3 users for 4 s: every runner sends the script's two requests, and the
-/// Jobs complete.
-#[test]
-fn the_k6_example_runs_as_written() {
-    let tools = real_tools("k6");
-    let dir = tempfile::tempdir().unwrap();
-    let mut edits = vec![
-        ("users: 3000", "users: 3"),
-        ("duration: 10m", "duration: 4s"),
-        ("rampUp: 1m", "rampUp: 0s"),
-    ];
-    edits.extend(LOCAL_TARGET);
-    example_as_written(dir.path(), "k6-basic", &edits, None);
-    let (report, code) = run(&dir.path().join("bundle"), &tools, 300);
-    assert_eq!(
-        job_status(&report, "checkout-peak-k6-runner"),
-        "Complete",
-        "{report:#}"
-    );
-    assert_eq!(
-        job_status(&report, "checkout-peak-k6-starter"),
-        "Complete",
-        "{report:#}"
-    );
-    assert_eq!(code, 0, "{report:#}");
-    let counts = per_client(&report);
-    eprintln!(
-        "k6-basic as written: requests per runner {counts:?}, paths {:#}",
-        target(&report)["by_path"]
-    );
-    assert_eq!(counts.len(), 3, "every runner sends: {counts:?}");
-    for path in ["/products", "/cart"] {
-        assert!(
-            target(&report)["by_path"][path].as_u64() > Some(0),
-            "no {path} request"
-        );
-    }
-}
-
-/// `plans/jmeter-basic.yaml` as written (`checkout.jmx`, the results claim and its
-/// thresholds), with RMI in clear text (the example's keystore Secret is the user's)
-/// and 4 threads over 2 workers for 4 s: both workers send, and `perfplan report`
-/// judges the controller's results against the example's thresholds: pass.
-#[test]
-fn the_jmeter_example_runs_as_written_and_passes_its_thresholds() {
-    let tools = real_tools("jmeter");
-    let dir = tempfile::tempdir().unwrap();
-    let mut edits = vec![
-        ("users: 2500", "users: 4"),
-        ("generators: 5", "generators: 2"),
-        ("duration: 15m", "duration: 4s"),
-        ("rampUp: 2m", "rampUp: 0s"),
-        ("keystoreSecret: jmeter-rmi", "ssl: false"),
-    ];
-    edits.extend(LOCAL_TARGET);
-    let plan = example_as_written(dir.path(), "jmeter-basic", &edits, None);
-    run_example_and_report(
-        dir.path(),
-        &plan,
-        &tools,
-        300,
-        "checkout-peak-jmeter-controller",
-        2,
-    );
-}
-
-/// `plans/gatling-independent.yaml` as written (`CheckoutSimulation.scala` in its
-/// closed model, the results claim and thresholds), 2 users over 2 runners for 4 s:
-/// both runners send, and the report over their two simulation.logs passes.
-#[test]
-fn the_gatling_example_runs_as_written_and_passes_its_thresholds() {
-    let tools = real_tools("gatling");
-    let dir = tempfile::tempdir().unwrap();
-    let mut edits = vec![
-        ("users: 900", "users: 2"),
-        ("generators: 3", "generators: 2"),
-        ("duration: 10m", "duration: 4s"),
-        ("rampUp: 1m", "rampUp: 0s"),
-    ];
-    edits.extend(LOCAL_TARGET);
-    // The example streams metrics to Graphite in `monitoring`, which the harness does
-    // not run; metrics are shown by their own test.
-    let plan = example_as_written(dir.path(), "gatling-independent", &edits, Some("metrics:"));
-    run_example_and_report(dir.path(), &plan, &tools, 400, "checkout-indep-gatling-runner", 2);
 }
 
 /// A Gatling cluster plan of 4 workers for [`gatling_cluster_discovery_finds_the_workers_through_dns`].
@@ -1031,7 +689,7 @@ fn gatling_cluster_discovery_finds_the_workers_through_dns() {
 /// A bundle through the harness with pods starting up to `jitter_s` apart, no real
 /// tools given (the images are BusyBox and Alpine profiles); the report and exit code.
 fn run_jittered(bundle: &Path, jitter_s: u32) -> (Value, i32) {
-    let _one = HARNESS.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = support::harness::one_at_a_time();
     let run_dir = bundle.parent().unwrap().join("run");
     let out = Command::new("python3")
         .arg(support::root().join("tests/harness/kubelet.py"))

@@ -79,7 +79,7 @@ EQUIVALENT=(
 #                     posture, policies
 #   golden            byte-for-byte bundles of the example plans
 # Skipped: properties' fuzz_harness (66 s, checks only that nothing panics, which
-# the other targets see too), real_tools and api_server (real tools, a real API
+# the other targets see too), real_tools, real_examples and api_server (real tools, a real API
 # server: minutes per run, and they check what these targets already pin down),
 # cli (runs the binary: the library it calls is checked here), and cluster (the
 # `cluster` feature, which none of these files depends on).

@@ -3,7 +3,8 @@
 # third-party conformance of the golden bundles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The real-tool tests (tests/real_tools.rs) run pods through tests/harness/, which needs
+# The real-tool tests (tests/real_tools.rs, tests/real_examples.rs) run pods through
+# tests/harness/, one run at a time across both binaries (a lock file), which needs
 # Debian's busybox (the Alpine images' sh), nftables (NetworkPolicies in each pod),
 # iproute2, setpriv and sysctl: tests/harness/setup.sh installs what is missing. The
 # tools themselves (k6, JMeter, Gatling, a Java for them) are installed by

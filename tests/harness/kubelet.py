@@ -1474,6 +1474,10 @@ class Kubelet:
 
     def run(self) -> None:
         deadline = self.start_mono + self.args.timeout
+        # The target's name resolves before the first pod starts, as a real service's does:
+        # a runner that starts at once (a k6 Deployment) otherwise gets NXDOMAIN for its
+        # first requests.
+        self.rebuild_dns()
         while True:
             t = now()
             for ctrl in self.controllers:
@@ -1583,6 +1587,9 @@ class Kubelet:
                     summary = json.load(f)
                 for client in summary.get("by_client", {}).values():
                     client["pod"] = ip_to_pod.get(client["ip"])
+                for receiver in summary.get("metrics", {}).values():
+                    for client in receiver.get("by_client", {}).values():
+                        client["pod"] = ip_to_pod.get(client["ip"])
                 targets[host.name] = summary
         return {
             "run_id": self.run_id, "bundle": self.args.bundle, "run_dir": self.run_dir,

@@ -17,6 +17,9 @@ HTTP (every --http port, HTTP/1.1 keep-alive, threaded):
       POST /write, /api/v2/write      InfluxDB line protocol (counted: posts, bytes, lines)
       POST /api/v1/write, /api/v1/push  Prometheus remote write (posts, bytes; snappy not decoded)
 Graphite plaintext (--graphite PORT, TCP): lines counted.
+Each receiver also counts per client address (`by_client`: posts or lines), so a test can tell
+which pod sent the metrics (kubelet.py names the pod), and the HTTP receivers count the posts
+that carried an Authorization header (`authorized`).
 
 Summary: total requests; by path and method; by client address and by generator (requests,
 first and last arrival, distinct VUs and iterations); start_skew_s = the first request of the
@@ -48,9 +51,15 @@ class Recorder:
         self.by_method: dict[str, int] = {}
         self.by_client: dict[str, dict] = {}
         self.by_gen: dict[str, dict] = {}
-        self.metrics = {"influx": {"posts": 0, "bytes": 0, "lines": 0},
-                        "prometheus_remote_write": {"posts": 0, "bytes": 0},
-                        "graphite": {"connections": 0, "lines": 0, "bytes": 0}}
+        self.metrics = {"influx": {"posts": 0, "bytes": 0, "lines": 0, "authorized": 0, "by_client": {}},
+                        "prometheus_remote_write": {"posts": 0, "bytes": 0, "authorized": 0, "by_client": {}},
+                        "graphite": {"connections": 0, "lines": 0, "bytes": 0, "by_client": {}}}
+
+    def metric_from(self, kind: str, client: str, count: int) -> None:
+        """Count `count` posts (HTTP receivers) or lines (Graphite) of `kind` from `client`;
+        the caller holds the lock."""
+        c = self.metrics[kind]["by_client"].setdefault(client, {"ip": client, "count": 0})
+        c["count"] += count
 
     def request(self, client: str, method: str, path: str, gen: str | None, vu: str | None,
                 it: str | None) -> None:
@@ -110,6 +119,11 @@ def make_handler(rec: Recorder):
                     m["bytes"] += len(body)
                     if kind == "influx":
                         m["lines"] += sum(1 for line in body.splitlines() if line.strip())
+                    rec.metric_from(kind, self.client_address[0], 1)
+                    # Posts that carried credentials (basic auth, an InfluxDB token); the
+                    # values are not checked or kept.
+                    if self.headers.get("Authorization"):
+                        m["authorized"] += 1
                 self.send_response(204)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -142,6 +156,7 @@ def make_graphite(rec: Recorder):
                     rec.metrics["graphite"]["bytes"] += len(line)
                     if line.strip():
                         rec.metrics["graphite"]["lines"] += 1
+                        rec.metric_from("graphite", self.client_address[0], 1)
     return Graphite
 
 

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod apiserver;
+pub mod harness;
 pub mod netpol;
 pub mod pods;
 pub mod pss;
