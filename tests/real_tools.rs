@@ -159,7 +159,7 @@ fn k6_runners_run_their_exact_share_and_start_together() {
 }
 
 /// Ten paused runners of one VU each, resumed by the starter's one batch, send their
-/// first requests within 200 ms of each other at the target. Measured here: 15 to 30 ms
+/// first requests within 200 ms of each other at the target. Measured here: 15 to 49 ms
 /// on 2 cores shared with other builds (README, "Synchronized start"); the bound leaves
 /// room for a loaded CI machine, and resumes sent one after the other (a loop of
 /// `k6 resume`, about 26 ms a runner) would spread them over about 240 ms.
