@@ -47,14 +47,20 @@ YAML
   target/release/perfplan compile "$work/plan-$n.yaml" -o "$work/bundle-$n" 2>/dev/null
   python3 tests/harness/kubelet.py run "$work/bundle-$n" --tool "k6=$K6_BIN" \
     --target target.test=127.77.2.1:8080 --timeout 300 --run-dir "$work/run-$n" >/dev/null 2>&1 || true
-  python3 - "$work/run-$n/report.json" "$n" <<'PY'
-import json, sys
-report = json.load(open(sys.argv[1]))
+  python3 - "$work/run-$n" "$n" <<'PY'
+import glob, json, re, sys
+run, n = sys.argv[1], sys.argv[2]
+report = json.load(open(f"{run}/report.json"))
 target = report["targets"]["target.test"]
 gens = target.get("by_gen", {})
 jobs = {j["name"]: j.get("condition") for j in report["jobs"]}
 skew = target.get("start_skew_s")
-print(f"k6, {sys.argv[2]} runners: {len(gens)} runners sent load, start skew "
-      f"{'n/a' if skew is None else f'{skew * 1000:.0f} ms'}, jobs {jobs}")
+# The starter's own share: how long its batch of resumes took, from first sent to last answered.
+resumed = [m.group(1) for f in glob.glob(f"{run}/logs/*-k6-starter-*.log")
+           for m in re.finditer(r"resumed all \d+ k6 runners in (\d+) ms", open(f).read())]
+load = open("/proc/loadavg").read().split()[0]
+print(f"k6, {n} runners: {len(gens)} runners sent load, start skew "
+      f"{'n/a' if skew is None else f'{skew * 1000:.0f} ms'}, resumes sent and answered in "
+      f"{resumed[0] if resumed else 'n/a'} ms, load average {load}, jobs {jobs}")
 PY
 done
