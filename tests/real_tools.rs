@@ -119,7 +119,8 @@ fn k6_arrival_rate_is_paced_across_runners() {
 fn the_harness_fails_a_k6_bundle_whose_runners_are_not_paused() {
     let tools = real_tools("k6");
     let dir = tempfile::tempdir().unwrap();
-    let plan = k6_plan("  users: 3\n  generators: 3\n  duration: 3s\n");
+    // Runners that outlast the starter's wait, so it meets them running (not gone).
+    let plan = k6_plan("  users: 3\n  generators: 3\n  duration: 12s\n");
     let bundle = bundle(dir.path(), &plan, K6_SCRIPT);
     edit(&bundle.join("job-e2e-k6-runner.yaml"), "        - --paused\n", "");
     // The starter's wait, shortened so the failure comes in seconds.
@@ -131,6 +132,30 @@ fn the_harness_fails_a_k6_bundle_whose_runners_are_not_paused() {
     let (report, code) = run(&bundle, &tools, 120);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(job_status(&report, "e2e-k6-starter"), "Failed");
+    // It fails for the right reason: it saw a runner answer, running instead of paused.
+    let logs = container_logs(&report, "e2e-k6-starter-");
+    assert!(
+        logs.contains("it is not paused (was it started with --paused?)"),
+        "{logs}"
+    );
+}
+
+/// Every log of every container of the pods whose names start with `prefix`.
+fn container_logs(report: &Value, prefix: &str) -> String {
+    let mut out = String::new();
+    for pod in report["pods"].as_array().into_iter().flatten() {
+        if !pod["name"].as_str().unwrap_or("").starts_with(prefix) {
+            continue;
+        }
+        for container in pod["containers"].as_array().into_iter().flatten() {
+            for attempt in container["attempts"].as_array().into_iter().flatten() {
+                if let Some(log) = attempt["log"].as_str() {
+                    out += &std::fs::read_to_string(log).unwrap_or_default();
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The read-only root holds: a runner that writes outside its volumes fails.
