@@ -261,9 +261,117 @@ fn gatling_runners_get_their_share_as_system_properties() {
         std::fs::read_to_string(copy.join("S.scala")).unwrap(),
         "package a\nclass S\n"
     );
-    // The start barrier runs before Gatling does.
+    // gatling.sh runs the launcher as its java, so the start barrier sits between
+    // its compile step and Gatling; the image's own JAVA_HOME is kept for the launcher.
     let script = c["command"][2].as_str().unwrap();
-    assert!(script.find("getent hosts").unwrap() < script.find("exec gatling.sh").unwrap());
+    let launcher = script.find("export JAVA_HOME=/etc/perfplan/launcher\n").unwrap();
+    assert!(script.find("PERFPLAN_JAVA_HOME=\"${JAVA_HOME:-}\"").unwrap() < launcher);
+    assert!(launcher < script.find("exec gatling.sh").unwrap());
+}
+
+/// The Gatling launcher of a 3-runner plan, as its ConfigMap holds it.
+fn gatling_launcher(dir: &Path) -> String {
+    let plan = write_plan(
+        dir,
+        "tool: gatling\nscript: S.scala\nload: {users: 3, generators: 3, duration: 1m}\n\
+         target: {url: \"https://10.0.0.1/\"}\ngatling: {simulationClass: a.S, mode: independent}\n",
+        ("S.scala", "package a\nclass S\n"),
+    );
+    let manifests = perfplan::compile(&plan).manifests;
+    let launcher = manifests
+        .iter()
+        .find(|m| m.value["kind"] == "ConfigMap" && m.value["data"]["java"].is_string())
+        .expect("a launcher ConfigMap");
+    launcher.value["data"]["java"].as_str().unwrap().to_owned()
+}
+
+/// Runs the launcher as gatling.sh would (`$JAVA_HOME/bin/java ARGS`), as runner
+/// `index` of 3, with a stub java and a stub `getent` that resolves a name only from
+/// its second lookup on for the names in `late`. Returns the names looked up, in
+/// order, and what java received (argv, then `JAVA_HOME`).
+fn run_launcher(dir: &Path, index: u32, args: &[&str], late: &[&str]) -> (Vec<String>, Vec<String>) {
+    let text = gatling_launcher(dir).replace(
+        "/tmp/perfplan-at-barrier",
+        dir.join("at-barrier").to_str().unwrap(),
+    );
+    let launcher = dir.join("launcher");
+    std::fs::write(&launcher, text).unwrap();
+    std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (bin, jdk) = (dir.join("bin"), dir.join("jdk/bin"));
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&jdk).unwrap();
+    let stubs = [
+        (
+            bin.join("getent"),
+            "#!/bin/sh\nprintf '%s\\n' \"$2\" >> \"$STUB_OUT/lookups\"\n\
+             for n in $LATE; do\n  if [ \"$2\" = \"$n\" ] && [ ! -e \"$STUB_OUT/seen-$n\" ]; then\n\
+             \x20   : > \"$STUB_OUT/seen-$n\"; exit 2\n  fi\ndone\nexit 0\n",
+        ),
+        (bin.join("nslookup"), "#!/bin/sh\nexit 1\n"),
+        (
+            jdk.join("java"),
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" \"JAVA_HOME=$JAVA_HOME\" > \"$STUB_OUT/java\"\n",
+        ),
+    ];
+    for (path, body) in stubs {
+        std::fs::write(&path, body).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::remove_file(out.join("lookups")).ok();
+    let status = Command::new(&launcher)
+        .args(args)
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("STUB_OUT", &out)
+        .env("LATE", late.join(" "))
+        .env("JAVA_HOME", "/etc/perfplan/launcher")
+        .env("PERFPLAN_JAVA_HOME", dir.join("jdk"))
+        .env("RUNNER_INDEX", index.to_string())
+        .env("GENERATORS", "3")
+        .env("RUNNER_JOB", "r")
+        .env("RUNNER_SERVICE", "svc")
+        .env("RUNNER_SELECTOR", "x=y")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let lines = |f: &str| -> Vec<String> {
+        std::fs::read_to_string(out.join(f))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    (lines("lookups"), lines("java"))
+}
+
+#[test]
+fn gatling_launcher_compiles_at_once_and_starts_gatling_after_the_barrier() {
+    let dir = tempfile::tempdir().unwrap();
+    let jdk = format!("JAVA_HOME={}", dir.path().join("jdk").display());
+    let hostile = hostile();
+    // The compile step: no lookup, no barrier file, the image's java with the same
+    // arguments and its own JAVA_HOME.
+    let compile = ["-Xss100M", "io.gatling.compiler.ZincCompiler", "-sf", &hostile];
+    let (lookups, java) = run_launcher(dir.path(), 1, &compile, &[]);
+    assert!(lookups.is_empty(), "{lookups:?}");
+    assert!(!dir.path().join("at-barrier").exists());
+    assert_eq!(java, [&compile[..], &[jdk.as_str()]].concat());
+    // Gatling itself, runner 1: at the barrier (the readiness file), it waits for
+    // runner 0's name only, looked up again until it resolves.
+    let run = ["-Xmx1536m", "io.gatling.app.Gatling", "-rd", &hostile];
+    let (lookups, java) = run_launcher(dir.path(), 1, &run, &["r-0.svc"]);
+    assert_eq!(lookups, ["r-0.svc", "r-0.svc"]);
+    assert!(dir.path().join("at-barrier").exists());
+    assert_eq!(java, [&run[..], &[jdk.as_str()]].concat());
+    assert!(!dir.path().join(CANARY).exists(), "a value was executed");
+    // Runner 0 first waits for runners 1 and 2, looking up a name again only until
+    // it resolved (runner 2 comes late), then for its own name, like every runner.
+    std::fs::remove_file(dir.path().join("at-barrier")).unwrap();
+    let (lookups, _) = run_launcher(dir.path(), 0, &run, &["r-2.svc"]);
+    assert_eq!(lookups, ["r-1.svc", "r-2.svc", "r-2.svc", "r-0.svc"]);
+    assert!(dir.path().join("at-barrier").exists());
 }
 
 #[test]

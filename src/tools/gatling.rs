@@ -16,18 +16,24 @@
 use super::{Splits, secs};
 use crate::lower::{Component, Flow, Object, Topology, meta, pod, shell, single_ports, workload};
 use crate::model::{LoadModel, Plan};
+use crate::names::content_hash;
 use crate::spec::GatlingMode;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, Volume};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, ConfigMapVolumeSource, Container, EnvVar, ExecAction, KeyToPath, PodSpec, Probe, Volume,
+};
+use std::collections::BTreeMap;
 
 /// How the generators start together, for `perfplan explain`.
 pub fn start_barrier(plan: &Plan, mode: GatlingMode) -> String {
     let n = plan.load.generators;
     match mode {
         GatlingMode::Independent => format!(
-            "each of the {n} runners waits until all {n} runners' DNS names resolve (every 2s, up to {}s), \
-             then compiles the simulation and starts its share, so starts differ by the compile times",
+            "each of the {n} runners compiles the simulation, then waits: runner 0 until the other runners' DNS \
+             names resolve (a runner's name resolves once it has compiled and its readiness probe passed), then it \
+             becomes ready itself; every runner starts its share once runner 0's name resolves (one lookup per \
+             runner every 0.2s, up to {}s each)",
             shell::WAIT_TIMEOUT_SECS
         ),
         GatlingMode::Cluster => format!(
@@ -83,13 +89,10 @@ fn cluster(plan: &Plan) -> Topology {
 fn independent(plan: &Plan) -> Topology {
     let mut objects = Vec::new();
     objects.extend(pod::script_config_map(plan).map(Object::ConfigMap));
-    // Stable DNS names for the start barrier; no ports: nothing connects to runners.
-    objects.push(Object::Service(workload::worker_service_for(
-        plan,
-        Component::Runner,
-        &[],
-    )));
-    objects.push(Object::Job(runners(plan)));
+    let launcher = launcher_config_map(plan);
+    objects.push(Object::ConfigMap(launcher.clone()));
+    objects.push(Object::Service(barrier_service(plan)));
+    objects.push(Object::Job(runners(plan, &launcher)));
     Topology {
         objects,
         load_generators: vec![Component::Runner],
@@ -232,25 +235,31 @@ fn discovery_script() -> String {
     )
 }
 
-fn runners(plan: &Plan) -> Job {
+/// Stable DNS names for the start barrier, published only for *ready* runners (a
+/// runner is ready once it has compiled and entered the barrier): so a name that
+/// resolves means that runner waits, and runner 0's name resolves only once the
+/// barrier is open. No ports: nothing connects to runners.
+fn barrier_service(plan: &Plan) -> k8s_openapi::api::core::v1::Service {
+    let mut service = workload::worker_service_for(plan, Component::Runner, &[]);
+    if let Some(spec) = service.spec.as_mut() {
+        spec.publish_not_ready_addresses = Some(false);
+    }
+    service
+}
+
+fn runners(plan: &Plan, launcher: &ConfigMap) -> Job {
     let splits = Splits::of(plan);
-    // Start barrier: every runner waits until all its peers' DNS names resolve (they
-    // do once every pod has an IP), so runners start within one poll of each other,
-    // without any Kubernetes API access.
-    let barrier = shell::wait_for_dns(
-        "all $GENERATORS Gatling runners to be up",
-        "GENERATORS",
-        "$RUNNER_JOB-$i.$RUNNER_SERVICE",
-        "see kubectl get pods --selector $RUNNER_SELECTOR",
-    );
     // The compiler walks `-sf` following links, so in the kubelet's configMap layout
     // (`..data` -> `..<time>/`, each key a link through `..data`) it reads every source
     // three times ("already defined"). Compile a plain copy of the sources instead.
+    // gatling.sh compiles and then starts Gatling, both with `$JAVA_HOME/bin/java`;
+    // pointing `JAVA_HOME` at the launcher puts the start barrier between the two.
     let script = prelude(plan, &splits, shell::index_from_runner_index(), "index", "runner")
-        + &barrier
         + &format!(
             "mkdir -p {sources}\n\
              cp -L \"$SIMULATIONS_DIR\"/*.scala {sources}/\n\
+             export PERFPLAN_JAVA_HOME=\"${{JAVA_HOME:-}}\"\n\
+             export JAVA_HOME={LAUNCHER_DIR}\n\
              exec gatling.sh -sf {sources} -s \"$SIMULATION_CLASS\" \\\n\
              \x20 -bf {tmp}/gatling-classes -rf \"$RESULTS_DIR\" -rd \"perfplan runner $index of $GENERATORS\"\n",
             tmp = pod::TMP_DIR,
@@ -267,19 +276,133 @@ fn runners(plan: &Plan) -> Job {
     ]);
     env.extend(common_env(plan));
     env.extend(graphite_env(plan));
+    let mut base = gatling_container(plan);
+    base.volume_mounts
+        .get_or_insert_default()
+        .push(pod::mount(LAUNCHER_VOLUME, LAUNCHER_DIR, true));
     let container = Container {
         name: "gatling".to_owned(),
         command: Some(shell::command("gatling-runner", script)),
         env: Some(env),
-        ..gatling_container(plan)
+        readiness_probe: Some(barrier_probe()),
+        ..base
     };
+    let mut volumes = base_volumes(plan);
+    volumes.push(launcher_volume(launcher));
     let spec = PodSpec {
         subdomain: Some(runner),
         containers: vec![container],
-        volumes: Some(base_volumes(plan)),
+        volumes: Some(volumes),
         ..Default::default()
     };
     workload::indexed(plan, Component::Runner, splits.annotation(plan), spec)
+}
+
+/// Where the launcher is mounted: `JAVA_HOME` for gatling.sh, so its `bin/java`.
+const LAUNCHER_DIR: &str = "/etc/perfplan/launcher";
+const LAUNCHER_VOLUME: &str = "launcher";
+/// The file a runner creates when it has compiled and waits at the barrier; its
+/// readiness probe passes from then on (runner 0 creates it when all others wait).
+const BARRIER_FILE: &str = "/tmp/perfplan-at-barrier";
+
+/// Ready once the runner waits at the barrier. Checked every 2 s: the period only
+/// delays when the barrier opens, not how far apart runners start (they all wait
+/// for the same event, runner 0's name resolving).
+fn barrier_probe() -> Probe {
+    Probe {
+        exec: Some(ExecAction {
+            command: Some(vec!["test".to_owned(), "-e".to_owned(), BARRIER_FILE.to_owned()]),
+        }),
+        period_seconds: Some(2),
+        ..Default::default()
+    }
+}
+
+/// The launcher: perfplan's stand-in for `$JAVA_HOME/bin/java`, run by gatling.sh
+/// for its two steps (Gatling 3.2.1's bin/gatling.sh: `JAVA="$JAVA_HOME"/bin/java`,
+/// then `"$JAVA" … io.gatling.compiler.ZincCompiler "$@"` and `"$JAVA" $DEFAULT_JAVA_OPTS
+/// $JAVA_OPTS -cp … io.gatling.app.Gatling "$@"`, as tools/real-tools.sh writes it).
+/// The compiler runs at once; before Gatling itself, the runner meets the others at
+/// the start barrier, so starts no longer differ by the compile times. Both then run
+/// the image's own java with the same arguments, so `JAVA_OPTS` and
+/// `JAVA_TOOL_OPTIONS` reach it exactly as before.
+fn launcher_script() -> String {
+    let peers = shell::wait_for_dns(
+        "the other Gatling runners to compile and wait",
+        1,
+        "GENERATORS",
+        "$RUNNER_JOB-$i.$RUNNER_SERVICE",
+        "see kubectl get pods --selector $RUNNER_SELECTOR: a runner that is not Ready has not compiled",
+    );
+    let open = shell::wait_for_name(
+        "runner 0 to open the start barrier",
+        "$RUNNER_JOB-0.$RUNNER_SERVICE",
+        "see the log of runner 0 (kubectl get pods --selector $RUNNER_SELECTOR)",
+    );
+    format!(
+        "#!/bin/sh\n\
+         # perfplan: gatling.sh runs this as $JAVA_HOME/bin/java (see the runner's script).\n\
+         set -eu\n\
+         {index}\
+         if [ -n \"${{PERFPLAN_JAVA_HOME:-}}\" ]; then\n\
+         \x20 JAVA_HOME=\"$PERFPLAN_JAVA_HOME\"; export JAVA_HOME; java=\"$JAVA_HOME/bin/java\"\n\
+         else\n\
+         \x20 unset JAVA_HOME; java=java\n\
+         fi\n\
+         gatling=0\n\
+         for arg in \"$@\"; do\n\
+         \x20 if [ \"$arg\" = io.gatling.app.Gatling ]; then gatling=1; fi\n\
+         done\n\
+         if [ \"$gatling\" = 1 ]; then\n\
+         if [ \"$index\" = 0 ]; then\n\
+         {peers}\
+         fi\n\
+         : > {BARRIER_FILE}\n\
+         {open}\
+         echo \"perfplan: start barrier open, runner $index of $GENERATORS starts\"\n\
+         fi\n\
+         exec \"$java\" \"$@\"\n",
+        index = shell::index_from_runner_index(),
+    )
+}
+
+/// The launcher's ConfigMap, named by its content's hash like every perfplan script.
+fn launcher_config_map(plan: &Plan) -> ConfigMap {
+    let text = launcher_script();
+    let name = meta::names(plan).object(&format!("launcher-{}", content_hash(&text)));
+    ConfigMap {
+        metadata: meta::annotated(
+            plan,
+            name,
+            None,
+            BTreeMap::from([(
+                meta::PURPOSE.to_owned(),
+                "Gatling launcher: compiles, then meets the other runners before starting".to_owned(),
+            )]),
+        ),
+        data: Some(BTreeMap::from([(LAUNCHER_KEY.to_owned(), text)])),
+        immutable: Some(true),
+        ..Default::default()
+    }
+}
+
+const LAUNCHER_KEY: &str = "java";
+
+/// The launcher as `bin/java`, executable (gatling.sh runs it directly).
+fn launcher_volume(launcher: &ConfigMap) -> Volume {
+    Volume {
+        name: LAUNCHER_VOLUME.to_owned(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: launcher.metadata.name.clone().unwrap_or_default(),
+            items: Some(vec![KeyToPath {
+                key: LAUNCHER_KEY.to_owned(),
+                path: format!("bin/{LAUNCHER_KEY}"),
+                mode: Some(0o555),
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
 }
 
 /// What every load pod's script starts with: read its index into `$<var>` (with

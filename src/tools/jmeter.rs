@@ -23,7 +23,8 @@ use k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, SecretVolumeSource,
 /// How the workers start together, for `perfplan explain`.
 pub fn start_barrier(plan: &Plan) -> String {
     format!(
-        "the controller's init container waits until all {} workers resolve in DNS (up to {}s); the controller \
+        "the controller's init container waits until all {} workers resolve in DNS (each name looked up until it \
+         resolves, every 0.2s, up to {}s); the controller \
          then starts every worker's engine over RMI (`jmeter -r`), one after another as JMeter's distributed \
          runner does",
         plan.load.generators,
@@ -134,6 +135,7 @@ fn controller(plan: &Plan) -> Job {
         "set -eu\n{}echo \"perfplan: all $GENERATORS JMeter workers resolve\"\n",
         shell::wait_for_dns(
             "$GENERATORS JMeter workers to resolve in DNS",
+            0,
             "GENERATORS",
             "$WORKER_SET-$i.$WORKER_SERVICE",
             "see kubectl get pods --selector $WORKER_SELECTOR",
