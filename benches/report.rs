@@ -1,13 +1,23 @@
-//! `cargo bench --bench report`: parsing and merging 1,000,000 samples in each
-//! tool's format, from 4 generators of 250,000 each (goal: well under a second).
+//! `cargo bench --bench report`: parsing and merging 1,000,000 requests in each
+//! tool's format, from 4 generators of 250,000 each, as `perfplan report` does
+//! (files parsed in parallel, merged in file order). Goal (the report issue): a
+//! million samples in well under a second.
 //!
 //! Latencies are spread over 1 ms to ~2 s at the tools' resolution (k6: µs, so up to
 //! hundreds of thousands of distinct values, the histograms' worst realistic case).
-//! The k6 file also holds an `http_req_failed` row per request, as k6 writes.
+//! k6 has three cases: two rows a request (the parser's floor), 14 rows a request as
+//! k6 0.57 writes them (`k6_csv_real`, 1.2 GB), and those gzipped (`k6_csv_real_gz`,
+//! what the runners write), with `k6_gunzip_only` the inflating alone.
+//!
+//! Figures: see the report of branch report-speed (before/after measured in one run
+//! with `--sample-count 3`; the baseline built from main with this file, files
+//! parsed one after another as main's `report::read` does).
 
-use perfplan::report::{Results, gatling, jmeter, k6};
+use perfplan::report::input::in_parallel;
+use perfplan::report::{Parsed, Results, gatling, jmeter, k6};
 use perfplan::spec::Tool;
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::io::Write as _;
 
 fn main() {
     divan::main();
@@ -55,6 +65,75 @@ fn k6_file(g: u64) -> Vec<u8> {
         }
     }
     out.into_bytes()
+}
+
+/// A k6 runner's file as k6 0.57 writes it for a script of one request and one
+/// check an iteration (seen in a real run: `k6 run --out csv=x.csv.gz` against
+/// `python3 -m http.server`): 9 rows per request (`http_reqs`, `http_req_duration`,
+/// `_blocked`, `_connecting`, `_tls_handshaking`, `_sending`, `_waiting`,
+/// `_receiving`, `http_req_failed`), then `checks`, `data_sent`, `data_received`,
+/// `iteration_duration` and `iterations`: 14 rows, ~1.2 KB a request.
+fn k6_real_file(g: u64) -> Vec<u8> {
+    let mut out = String::from(
+        "metric_name,timestamp,metric_value,check,error,error_code,expected_response,group,method,name,proto,\
+         scenario,service,status,subproto,tls_version,url,extra_tags,metadata\n",
+    );
+    for i in 0..PER_GENERATOR {
+        let n = g * PER_GENERATOR + i;
+        let us = latency(n);
+        let ok = !n.is_multiple_of(50);
+        let name = NAMES[(n % 5) as usize];
+        let quoted = if name.contains('"') {
+            "\"search \"\"a,b\"\"\""
+        } else {
+            name
+        };
+        let t = 1_796_095_249_000_000 + i * 400;
+        let (code, expected, status) = if ok {
+            ("", "true", "200")
+        } else {
+            ("1404", "false", "404")
+        };
+        let ms = |v: u64| format!("{}.{:03}{:03}", v / 1000, v % 1000, (n * 7 + v) % 1000);
+        for (metric, value) in [
+            ("http_reqs", "1.000000".to_owned()),
+            ("http_req_duration", format!("{}.{:03}000", us / 1000, us % 1000)),
+            ("http_req_blocked", ms(5 + n % 300)),
+            ("http_req_connecting", ms(n % 200)),
+            ("http_req_tls_handshaking", "0.000000".to_owned()),
+            ("http_req_sending", ms(10 + n % 90)),
+            ("http_req_waiting", ms(us * 9 / 10)),
+            ("http_req_receiving", ms(us / 10)),
+            ("http_req_failed", format!("{}.000000", u8::from(!ok))),
+        ] {
+            let _ = writeln!(
+                out,
+                "{metric},{t},{value},,,{code},{expected},,GET,{quoted},HTTP/1.1,default,,{status},,,{quoted},,"
+            );
+        }
+        let t = t + 150;
+        let _ = writeln!(
+            out,
+            "checks,{t},{}.000000,is 200,,,,,,,,default,,,,,,,",
+            u8::from(ok)
+        );
+        for (metric, value) in [
+            ("data_sent", "91.000000".to_owned()),
+            ("data_received", "187.000000".to_owned()),
+            ("iteration_duration", ms(us + 300)),
+            ("iterations", "1.000000".to_owned()),
+        ] {
+            let _ = writeln!(out, "{metric},{t},{value},,,,,,,,,default,,,,,,,");
+        }
+    }
+    out.into_bytes()
+}
+
+/// Gzipped as k6 does (Go's `gzip.NewWriter`: the default level, 6).
+fn gzipped(raw: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(raw).unwrap();
+    encoder.finish().unwrap()
 }
 
 fn jmeter_file() -> Vec<u8> {
@@ -108,18 +187,56 @@ fn check(results: &Results) -> u64 {
     total.latency.quantile(0.95).unwrap_or_default() as u64
 }
 
+/// Every file parsed as `perfplan report` does (`report::read`: in parallel, added
+/// in file order), from memory rather than disk.
+fn merged(tool: Tool, files: &[Vec<u8>], parse: impl Fn(&[u8], &str) -> Parsed + Sync) -> u64 {
+    let names: Vec<String> = (0..files.len()).map(|g| g.to_string()).collect();
+    let indexed: Vec<(&Vec<u8>, &String)> = files.iter().zip(&names).collect();
+    let parsed = in_parallel(&indexed, |(f, g)| parse(f, g));
+    let mut results = Results::new(tool);
+    for (g, p) in parsed.into_iter().enumerate() {
+        results.add(&format!("runner-{g}"), p);
+    }
+    check(&results)
+}
+
+/// Two rows a request (`http_req_duration`, `http_req_failed`): the parser's floor.
 #[divan::bench(sample_count = 5, sample_size = 1)]
-fn k6_csv(bencher: divan::Bencher) {
+fn k6_csv_2_rows(bencher: divan::Bencher) {
     let files: Vec<Vec<u8>> = (0..GENERATORS).map(k6_file).collect();
+    bencher.bench(|| merged(Tool::K6, &files, |f, g| k6::parse(f, g).unwrap()));
+}
+
+/// 14 rows a request, as k6 writes them (1.2 GB for the million).
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn k6_csv_real(bencher: divan::Bencher) {
+    let files: Vec<Vec<u8>> = (0..GENERATORS).map(k6_real_file).collect();
+    bencher.bench(|| merged(Tool::K6, &files, |f, g| k6::parse(f, g).unwrap()));
+}
+
+/// The same gzipped, as perfplan's runners write it (`samples.csv.gz`, ~88 MB).
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn k6_csv_real_gz(bencher: divan::Bencher) {
+    let files: Vec<Vec<u8>> = (0..GENERATORS).map(|g| gzipped(&k6_real_file(g))).collect();
     bencher.bench(|| {
-        let mut results = Results::new(Tool::K6);
-        for (g, f) in files.iter().enumerate() {
-            results.add(
-                &format!("k6-runner-{g}"),
-                k6::parse(f.as_slice(), &g.to_string()).unwrap(),
-            );
-        }
-        check(&results)
+        merged(Tool::K6, &files, |f, g| {
+            k6::parse(flate2::read::MultiGzDecoder::new(f), g).unwrap()
+        })
+    });
+}
+
+/// Inflating the gzipped files alone, on as many threads: the floor of the case above.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn k6_gunzip_only(bencher: divan::Bencher) {
+    let files: Vec<Vec<u8>> = (0..GENERATORS).map(|g| gzipped(&k6_real_file(g))).collect();
+    bencher.bench(|| {
+        in_parallel(&files, |f| {
+            std::io::copy(
+                &mut flate2::read::MultiGzDecoder::new(f.as_slice()),
+                &mut std::io::sink(),
+            )
+            .unwrap()
+        })
     });
 }
 
@@ -139,14 +256,5 @@ fn jmeter_jtl(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn gatling_log(bencher: divan::Bencher) {
     let files: Vec<Vec<u8>> = (0..GENERATORS).map(gatling_file).collect();
-    bencher.bench(|| {
-        let mut results = Results::new(Tool::Gatling);
-        for (g, f) in files.iter().enumerate() {
-            results.add(
-                &format!("runner-{g}"),
-                gatling::parse(f.as_slice(), &g.to_string()).unwrap(),
-            );
-        }
-        check(&results)
-    });
+    bencher.bench(|| merged(Tool::Gatling, &files, |f, g| gatling::parse(f, g).unwrap()));
 }

@@ -6,6 +6,7 @@ use super::stats::Series;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A problem with one result file, at a line when there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +88,41 @@ impl Collector {
         self.parsed.truncated_line = truncated_line;
         self.parsed
     }
+}
+
+/// `f` over every item, on as many threads as there are cores (at most one an
+/// item), each taking the next item when done with one; results in item order, so
+/// what is made of them does not depend on which thread finished first.
+pub fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let by_thread: Vec<Vec<(usize, R)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, f(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    let mut all: Vec<(usize, R)> = by_thread.into_iter().flatten().collect();
+    all.sort_unstable_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Open a result file, decompressing it when its name ends in `.gz`.
@@ -284,6 +320,18 @@ mod tests {
         assert_eq!(result, Err(FileError::at(1, "no header")));
         assert_eq!(read("").0, Ok(None));
         assert_eq!(read("a,").0, Ok(Some(1)), "a header cut short");
+    }
+
+    #[test]
+    fn parallel_results_come_in_item_order() {
+        let items: Vec<u64> = (0..50).collect();
+        // Uneven work, so that threads finish out of order.
+        let got = in_parallel(&items, |&i| {
+            std::thread::sleep(std::time::Duration::from_micros((50 - i) * 40));
+            i * 2
+        });
+        assert_eq!(got, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        assert!(in_parallel(&[] as &[u64], |&i| i).is_empty());
     }
 
     #[test]

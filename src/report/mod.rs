@@ -230,9 +230,13 @@ pub fn read(dir: &Path, tool: Option<Tool>) -> Result<Results, Error> {
             tools: tools.join(", "),
         });
     }
+    // Files are parsed in parallel (a k6 runner's file of a million requests is
+    // over a gigabyte) and added in the order found, so the merge is the same
+    // whichever finishes first; the first bad file in that order is the error.
+    let parsed = input::in_parallel(&found, parse_file);
     let mut results = Results::new(first.tool);
-    for file in &found {
-        results.add(&file.relative, parse_file(file)?);
+    for (file, parsed) in found.iter().zip(parsed) {
+        results.add(&file.relative, parsed?);
         if file.tool != Tool::Jmeter
             && let Some(summary) = results.files.last_mut()
         {
