@@ -18,8 +18,8 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::harness::{
-    TARGET, assert_paced, edit, example_script, find_text, job_status, per_client, per_generator, real_tools,
-    report, report_counts, results_claim, run, run_with, target,
+    TARGET, assert_paced, edit, example_script, find_text, jmeter_rmi_secret, job_status, per_client,
+    per_generator, real_tools, report, report_counts, results_claim, run, run_with, target,
 };
 
 /// A plan (text, with `scripts/e2e.js` beside it) compiled into a bundle folder.
@@ -274,55 +274,7 @@ fn jmeter_over_rmi_with_ssl_runs_the_load() {
         .find(|(k, _)| k == "JAVA_HOME")
         .unwrap()
         .1;
-    let keystore = dir.path().join("rmi_keystore.jks");
-    let made = Command::new(Path::new(&java).join("bin/keytool"))
-        .args([
-            "-genkey",
-            "-keyalg",
-            "RSA",
-            "-alias",
-            "rmi",
-            "-validity",
-            "7",
-            "-keysize",
-            "2048",
-        ])
-        .args([
-            "-storepass",
-            "changeit",
-            "-keypass",
-            "changeit",
-            "-dname",
-            "CN=perfplan-rmi",
-            "-keystore",
-        ])
-        .arg(&keystore)
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-    let b64 = |bytes: &[u8]| {
-        let out = Command::new("base64")
-            .arg("-w0")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut c| {
-                use std::io::Write;
-                c.stdin.take().unwrap().write_all(bytes)?;
-                c.wait_with_output()
-            });
-        String::from_utf8(out.unwrap().stdout).unwrap()
-    };
-    let secret = dir.path().join("secret.yaml");
-    std::fs::write(
-        &secret,
-        format!(
-            "apiVersion: v1\nkind: Secret\nmetadata: {{name: jmeter-rmi, namespace: perf-testing}}\ndata:\n  rmi_keystore.jks: {}\n  password: {}\n",
-            b64(&std::fs::read(&keystore).unwrap()),
-            b64(b"changeit")
-        ),
-    )
-    .unwrap();
+    let secret = jmeter_rmi_secret(dir.path(), &java, "changeit");
     run_jmeter("{keystoreSecret: jmeter-rmi}", &[secret.as_path()], dir.path());
 }
 

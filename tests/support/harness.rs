@@ -244,3 +244,72 @@ pub fn assert_paced(tool: &str, counts: &[u64], per_generator: u64) {
         );
     }
 }
+
+/// A Secret manifest beside the bundle: `name` with `data` (key, plain value).
+pub fn secret(dir: &Path, name: &str, data: &[(&str, &[u8])]) -> PathBuf {
+    let mut text =
+        format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: {name}, namespace: perf-testing}}\ndata:\n");
+    for (key, value) in data {
+        text += &format!("  {key}: {}\n", base64(value));
+    }
+    let path = dir.join(format!("secret-{name}.yaml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The RMI keystore Secret `jmeter-rmi` the JMeter examples name, made as JMeter's
+/// `create-rmi-keystore.sh` makes it (keytool, RSA 2048), with `password`.
+pub fn jmeter_rmi_secret(dir: &Path, java_home: &str, password: &str) -> PathBuf {
+    let keystore = dir.join("rmi_keystore.jks");
+    let made = Command::new(Path::new(java_home).join("bin/keytool"))
+        .args([
+            "-genkey",
+            "-keyalg",
+            "RSA",
+            "-alias",
+            "rmi",
+            "-validity",
+            "7",
+            "-keysize",
+            "2048",
+        ])
+        .args([
+            "-storepass",
+            password,
+            "-keypass",
+            password,
+            "-dname",
+            "CN=perfplan-rmi",
+            "-keystore",
+        ])
+        .arg(&keystore)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let jks = std::fs::read(&keystore).unwrap();
+    std::fs::remove_file(&keystore).unwrap();
+    secret(
+        dir,
+        "jmeter-rmi",
+        &[("rmi_keystore.jks", &jks), ("password", password.as_bytes())],
+    )
+}
